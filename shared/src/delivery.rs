@@ -1,0 +1,109 @@
+//! Delivery decisions: what a recipient's answer means, when to try again, and which
+//! addresses the hub may call at all.
+
+use crate::config::DeliveryPolicy;
+use crate::ots::failure::FaultCode;
+use crate::ports::OutboundError;
+
+/// How long one push may take before it counts as "no response" (OTS practice: a 3 s hop).
+pub const ATTEMPT_TIMEOUT_MS: u32 = 3_000;
+/// Refresh a cached outbound OAuth2 token this long before it expires.
+pub const TOKEN_REFRESH_MARGIN_SECS: u64 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Stop and notify the originator with this fault.
+    Failed(FaultCode),
+    /// Try again under the routing ID's delivery policy.
+    Retry,
+}
+
+/// TOTSCo API v2.0 §2.1.8.2: only 202 is delivered; 400 -> 9006, 404 -> 9007,
+/// 501/502/511 -> 9008; anything else, or no response, is retried.
+pub fn classify(result: Result<u16, &OutboundError>) -> Outcome {
+    match result {
+        Ok(202) => Outcome::Delivered,
+        Ok(400) => Outcome::Failed(FaultCode::InvalidFormat),
+        Ok(404) => Outcome::Failed(FaultCode::Rejected),
+        Ok(501 | 502 | 511) => Outcome::Failed(FaultCode::TimedOut),
+        Ok(_) => Outcome::Retry,
+        Err(OutboundError::Refused(_)) => Outcome::Failed(FaultCode::NoRoute),
+        Err(_) => Outcome::Retry,
+    }
+}
+
+/// Delay before attempt `attempt + 1` (attempt counts from 1): exponential from the
+/// policy's initial backoff, capped, with up to 25% jitter from `jitter` (0..=u32::MAX).
+/// `None` once the next attempt would start after the policy's timeout.
+pub fn next_delay_secs(policy: &DeliveryPolicy, attempt: u32, elapsed_ms: u64, jitter: u32) -> Option<u32> {
+    let base = policy.initial_backoff_seconds.max(1) as u64;
+    let exp = base.saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+    let capped = exp.min(policy.max_backoff_seconds.max(1) as u64);
+    let spread = capped / 4;
+    let delay = capped - spread + (spread * jitter as u64 * 2) / u32::MAX as u64;
+    let delay = delay.max(1);
+    let deadline_ms = policy.timeout_seconds as u64 * 1000;
+    (elapsed_ms + delay * 1000 < deadline_ms).then_some(delay as u32)
+}
+
+/// Outbound calls go only to addresses a recipient registered: `https://`, or `http://` on
+/// loopback when the host allows it (local development and tests).
+pub fn check_outbound_url(url: &str, allow_loopback_http: bool) -> Result<(), OutboundError> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host);
+        let name = if host.starts_with('[') {
+            host.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else {
+            host.split(':').next().unwrap_or("")
+        };
+        let loopback = name == "localhost" || name.parse::<core::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if allow_loopback_http && loopback {
+            return Ok(());
+        }
+        return Err(OutboundError::Refused(alloc::format!("plain http is allowed only to loopback in development: {url}")));
+    }
+    Err(OutboundError::Refused(alloc::format!("not an http(s) URL: {url}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_the_spec() {
+        assert_eq!(classify(Ok(202)), Outcome::Delivered);
+        assert_eq!(classify(Ok(200)), Outcome::Retry);
+        assert_eq!(classify(Ok(400)), Outcome::Failed(FaultCode::InvalidFormat));
+        assert_eq!(classify(Ok(404)), Outcome::Failed(FaultCode::Rejected));
+        for s in [501, 502, 511] {
+            assert_eq!(classify(Ok(s)), Outcome::Failed(FaultCode::TimedOut));
+        }
+        assert_eq!(classify(Ok(500)), Outcome::Retry);
+        assert_eq!(classify(Err(&OutboundError::Timeout)), Outcome::Retry);
+        assert_eq!(classify(Err(&OutboundError::Connection("refused".into()))), Outcome::Retry);
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_stops() {
+        let p = DeliveryPolicy { timeout_seconds: 60, initial_backoff_seconds: 2, max_backoff_seconds: 10 };
+        assert_eq!(next_delay_secs(&p, 1, 0, 0), Some(2));
+        assert_eq!(next_delay_secs(&p, 2, 0, 0), Some(3)); // 4 minus 25%
+        assert_eq!(next_delay_secs(&p, 9, 0, u32::MAX), Some(12)); // capped at 10, plus 25%
+        assert_eq!(next_delay_secs(&p, 9, 55_000, 0), None);
+    }
+
+    #[test]
+    fn only_registered_kinds_of_address() {
+        assert!(check_outbound_url("https://cp.example/letterbox", false).is_ok());
+        assert!(check_outbound_url("http://127.0.0.1:9000/x", true).is_ok());
+        assert!(check_outbound_url("http://[::1]:9000/x", true).is_ok());
+        assert!(check_outbound_url("http://127.0.0.1:9000/x", false).is_err());
+        assert!(check_outbound_url("http://10.0.0.1/x", true).is_err());
+        assert!(check_outbound_url("ftp://x", true).is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! Every synchronous error the OTS letterbox, directory and token APIs answer, with the
+//! status code and body the TOTSCo Hub API v2.0 specification shows (§2.1.8.1, §2.2.3,
+//! §3.2.1.1.3). Error codes are JSON strings, as in the spec's examples.
+//!
+//! Where the spec's examples disagree with themselves (some print the key `"errorText "` with
+//! a trailing space), the body uses the consistent form; docs/conformance.md records each choice.
+
+use alloc::string::String;
+use serde_json::json;
+
+use crate::http::HttpResponse;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtsError {
+    // --- security (checked first) ---
+    /// 401/900901: an OAuth2 token that is invalid or expired.
+    InvalidCredentials,
+    /// 401/900902: no `Authorization` header and no `apikey`.
+    MissingCredentials,
+    /// 401/900900: an API key that is invalid or expired.
+    InvalidApiKey,
+    /// 403/900908: the caller is not subscribed to this API.
+    ResourceForbidden,
+    /// 429/900804: the client's quota for the current minute is used up.
+    Throttled { next_access_ms: u64 },
+    // --- size ---
+    /// 400/9017 (v2 only): over [`crate::ots::MAX_MESSAGE_BYTES`].
+    MessageTooLarge,
+    // --- JSON and envelope structure ---
+    /// 400 with the schema-validation body; the string is the spec-style detail.
+    Schema(String),
+    // --- envelope contents ---
+    UnknownDestinationType, // 400/9000
+    UnknownDestination,     // 400/9001
+    UnknownSourceType,      // 400/9002
+    UnknownSource,          // 400/9003
+    UnknownRoutingId,       // 400/9012
+    // --- authorisation ---
+    /// 401/9004: the client may not send for this source, or not from this network.
+    SourceNotPermitted,
+    /// 400/9010: the routing ID is not mapped to the source.
+    RoutingIdNotMapped,
+    // --- account status ---
+    SourceStatusInvalid,      // 403/9003
+    DestinationStatusInvalid, // 403/9001
+    // --- universal ---
+    NotFound,
+    MethodNotAllowed,
+    /// 500/101503: the back end (storage or broker) could not be reached; nothing was accepted.
+    Backend,
+}
+
+impl OtsError {
+    pub fn status(&self) -> u16 {
+        use OtsError::*;
+        match self {
+            InvalidCredentials | MissingCredentials | InvalidApiKey | SourceNotPermitted => 401,
+            ResourceForbidden | SourceStatusInvalid | DestinationStatusInvalid => 403,
+            Throttled { .. } => 429,
+            MessageTooLarge | Schema(_) | UnknownDestinationType | UnknownDestination | UnknownSourceType
+            | UnknownSource | UnknownRoutingId | RoutingIdNotMapped => 400,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            Backend => 500,
+        }
+    }
+
+    /// The body exactly as §2.1.8.1 shows it.
+    pub fn body(&self) -> serde_json::Value {
+        use OtsError::*;
+        let fault = |code: &str, text: &str| json!({ "errorCode": code, "errorText": text });
+        match self {
+            InvalidCredentials => json!({
+                "code": "900901",
+                "message": "Invalid Credentials",
+                "description": "Invalid Credentials. Make sure you have provided the correct security credentials."
+            }),
+            MissingCredentials => json!({
+                "code": "900902",
+                "message": "Missing Credentials",
+                "description": "Invalid Credentials. Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN' or 'Authorization : Basic ACCESS_TOKEN' or 'apikey: API_KEY'"
+            }),
+            InvalidApiKey => json!({
+                "code": "900900",
+                "message": "Unclassified Authentication Failure",
+                "description": "Invalid API key. Make sure you have provided a valid, unexpired API key."
+            }),
+            ResourceForbidden => json!({ "code": "900908", "message": "Resource forbidden", "description": "Resource forbidden" }),
+            Throttled { next_access_ms } => {
+                let at = crate::time::ots_access_time(*next_access_ms);
+                json!({
+                    "code": "900804",
+                    "message": "Message throttled out",
+                    "description": alloc::format!("Hub exceeded the quota. You can access API after {at}"),
+                    "nextAccessTime": at
+                })
+            }
+            MessageTooLarge => fault("9017", "Request message size limit is exceeded. Maximum allowed bytes are 256000."),
+            Schema(detail) => json!({
+                "code": "400",
+                "message": "Bad Request",
+                "description": alloc::format!("Schema validation failed in the Request: {detail}")
+            }),
+            UnknownDestinationType => fault("9000", "Unknown or invalid destination Type."),
+            UnknownDestination => fault("9001", "Unknown or invalid destination ID."),
+            UnknownSourceType => fault("9002", "Unknown or invalid source Type."),
+            UnknownSource => fault("9003", "Unknown or invalid source ID."),
+            UnknownRoutingId => fault("9012", "Unknown or invalid routing ID."),
+            SourceNotPermitted => fault("9004", "Source type and ID not permitted from originating location."),
+            RoutingIdNotMapped => fault("9010", "No routingID is mapped with Source RCP."),
+            SourceStatusInvalid => fault("9003", "Source RCPID account status is not valid"),
+            DestinationStatusInvalid => fault("9001", "Destination RCPID account status is not valid."),
+            NotFound => json!({
+                "code": "404",
+                "type": "Status report",
+                "message": "Runtime Error",
+                "description": "No matching resource found for given API Request"
+            }),
+            MethodNotAllowed => json!({
+                "code": "405",
+                "type": "Status report",
+                "message": "Runtime Error",
+                "description": "Method not allowed for given API resource"
+            }),
+            Backend => json!({
+                "code": "101503",
+                "type": "Status report",
+                "message": "Runtime Error",
+                "description": "Error connecting to the back end"
+            }),
+        }
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        HttpResponse::json(self.status(), &self.body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_strings_and_statuses_match_the_table() {
+        let cases = [
+            (OtsError::MessageTooLarge, 400, "errorCode", "9017"),
+            (OtsError::UnknownDestinationType, 400, "errorCode", "9000"),
+            (OtsError::SourceNotPermitted, 401, "errorCode", "9004"),
+            (OtsError::SourceStatusInvalid, 403, "errorCode", "9003"),
+            (OtsError::DestinationStatusInvalid, 403, "errorCode", "9001"),
+            (OtsError::MissingCredentials, 401, "code", "900902"),
+            (OtsError::InvalidCredentials, 401, "code", "900901"),
+            (OtsError::ResourceForbidden, 403, "code", "900908"),
+        ];
+        for (e, status, key, code) in cases {
+            assert_eq!(e.status(), status, "{e:?}");
+            assert_eq!(e.body()[key], code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn throttle_body_names_the_next_access_time() {
+        let b = OtsError::Throttled { next_access_ms: 1_684_384_980_000 }.body();
+        assert_eq!(b["nextAccessTime"], "2023-May-18 04:43:00+0000 UTC");
+        assert_eq!(b["description"], "Hub exceeded the quota. You can access API after 2023-May-18 04:43:00+0000 UTC");
+    }
+}

@@ -1,0 +1,82 @@
+//! What a host provides. The core never performs I/O: functions hand it data read through
+//! these ports and write back what it decides. Each host adapter implements every port with
+//! its platform's bindings and adds no rules of its own.
+#![allow(async_fn_in_trait)] // hosts are single-threaded wasm; futures need not be Send
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::http::{HttpRequest, HttpResponse};
+
+/// A failure of the host, not of the caller: storage, broker or network unavailable.
+/// Functions answer these with the spec's 500 body and never acknowledge the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortError(pub String);
+
+impl PortError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        PortError(msg.into())
+    }
+}
+
+impl core::fmt::Display for PortError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub trait Clock {
+    fn now_ms(&self) -> u64;
+}
+
+/// Cryptographically secure random bytes (ids, salts, secrets).
+pub trait Entropy {
+    fn fill(&self, buf: &mut [u8]) -> PortResult<()>;
+}
+
+/// The routing table, directory and configuration: eventually consistent key-value.
+pub trait KeyValue {
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>>;
+    async fn put(&self, key: &str, value: &[u8]) -> PortResult<()>;
+    async fn delete(&self, key: &str) -> PortResult<()>;
+    /// Keys starting with `prefix`, in lexical order.
+    async fn list(&self, prefix: &str) -> PortResult<Vec<String>>;
+}
+
+/// The broker: at-least-once delivery of small JSON messages that carry archive keys.
+pub trait Queue {
+    async fn send(&self, message_json: &str) -> PortResult<()>;
+}
+
+/// The archive (object store): payloads are written once and read by key.
+pub trait Archive {
+    async fn put(&self, key: &str, body: &[u8]) -> PortResult<()>;
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>>;
+}
+
+/// Outbound HTTP to addresses recipients registered. `timeout_ms` bounds the whole exchange.
+pub trait HttpClient {
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, OutboundError>;
+}
+
+/// Why an outbound call produced no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundError {
+    Timeout,
+    Connection(String),
+    /// The address is not one the hub may call (see [`crate::delivery::check_outbound_url`]).
+    Refused(String),
+}
+
+/// RSA PKCS#1 v1.5 with SHA-256 over the given bytes, with a key the host holds.
+pub trait Signer {
+    async fn sign(&self, data: &[u8]) -> PortResult<Vec<u8>>;
+}
+
+/// Verification of RSA PKCS#1 v1.5 SHA-256 signatures against an SPKI public key (DER).
+pub trait Verifier {
+    async fn verify(&self, spki_der: &[u8], data: &[u8], signature: &[u8]) -> PortResult<bool>;
+}

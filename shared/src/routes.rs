@@ -1,0 +1,87 @@
+//! The hub's public surface: which function serves each path, how the caller must
+//! authenticate, and how large a body may be. The edge gateway applies this table.
+
+/// The function Workers / Spin components behind the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Send,
+    Webhooks,
+    Directory,
+    Replay,
+    Token,
+    Deliver,
+    Admin,
+}
+
+impl Function {
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Send => "send",
+            Function::Webhooks => "webhooks",
+            Function::Directory => "directory",
+            Function::Replay => "replay",
+            Function::Token => "token",
+            Function::Deliver => "deliver",
+            Function::Admin => "admin",
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No gateway authentication (the function authenticates itself, e.g. the token endpoint).
+    Open,
+    /// An OTS participant: bearer access token or API key (TOTSCo API v2.0 §3.2).
+    Participant,
+    /// The operator: `Authorization: Bearer <admin token>`.
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub function: Function,
+    pub guard: Guard,
+    /// Bodies above this are refused before they reach the function.
+    pub max_body_bytes: usize,
+}
+
+/// Bodies the gateway reads at most for any route; letterbox size rules apply after it.
+pub const GATEWAY_MAX_BODY_BYTES: usize = 1_048_576;
+
+/// The route for `path`, or `None` (the gateway answers the spec's 404).
+pub fn route(path: &str) -> Option<Route> {
+    let r = |function, guard| Some(Route { function, guard, max_body_bytes: GATEWAY_MAX_BODY_BYTES });
+    let seg: alloc::vec::Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match seg.as_slice() {
+        ["letterbox", "v1" | "v2", "post"] => r(Function::Send, Guard::Participant),
+        ["directory", "v1" | "v2", "entry"] => r(Function::Directory, Guard::Participant),
+        ["oauth2", "token"] => r(Function::Token, Guard::Open),
+        ["admin", "v1", ..] => r(Function::Admin, Guard::Admin),
+        _ => None,
+    }
+}
+
+/// Headers the gateway sets for the function after authenticating the caller. Anything the
+/// caller sent under these names is removed first.
+pub mod trusted {
+    pub const PREFIX: &str = "x-switchyard-";
+    pub const CLIENT_ID: &str = "x-switchyard-client-id";
+    pub const REMOTE_IP: &str = "x-switchyard-remote-ip";
+    pub const AUTH_KIND: &str = "x-switchyard-auth";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        assert_eq!(route("/letterbox/v2/post").unwrap().function, Function::Send);
+        assert_eq!(route("/letterbox/v1/post").unwrap().guard, Guard::Participant);
+        assert_eq!(route("/oauth2/token").unwrap().guard, Guard::Open);
+        assert_eq!(route("/admin/v1/apply").unwrap().guard, Guard::Admin);
+        assert!(route("/letterbox/v3/post").is_none());
+        assert!(route("/").is_none());
+    }
+}
