@@ -62,6 +62,23 @@ pub fn route(path: &str) -> Option<Route> {
     }
 }
 
+/// The size rule for a routed request whose body is `body_len` bytes (checked after
+/// authentication, as §2.1.8.1 orders it). Letterbox posts follow the OTS size rule.
+pub fn admit_size(route: &Route, path: &str, body_len: usize) -> Result<(), crate::ots::errors::OtsError> {
+    if route.function == Function::Send {
+        if let Some(v) = path.trim_start_matches('/').split('/').nth(1).and_then(crate::ots::ApiVersion::from_segment) {
+            crate::ots::check_size(v, body_len)?;
+        }
+    }
+    if body_len > route.max_body_bytes {
+        return Err(crate::ots::errors::OtsError::BadRequest(alloc::format!(
+            "Request body exceeds the limit of {} bytes.",
+            route.max_body_bytes
+        )));
+    }
+    Ok(())
+}
+
 /// Headers the gateway sets for the function after authenticating the caller. Anything the
 /// caller sent under these names is removed first.
 pub mod trusted {
@@ -83,5 +100,9 @@ mod tests {
         assert_eq!(route("/admin/v1/apply").unwrap().guard, Guard::Admin);
         assert!(route("/letterbox/v3/post").is_none());
         assert!(route("/").is_none());
+        let send = route("/letterbox/v2/post").unwrap();
+        assert!(admit_size(&send, "/letterbox/v2/post", 256_000).is_ok());
+        assert_eq!(admit_size(&send, "/letterbox/v2/post", 256_001).unwrap_err().body()["errorCode"], "9017");
+        assert_eq!(admit_size(&send, "/letterbox/v1/post", 256_001).unwrap_err().body()["code"], "400");
     }
 }

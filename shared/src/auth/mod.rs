@@ -73,3 +73,76 @@ mod tests {
         assert_eq!(presented(&HttpRequest::new(Method::Post, "/x")), Presented::None);
     }
 }
+
+/// Who a participant route's caller is, after authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub client: crate::config::ClientRecord,
+    pub via: &'static str,
+}
+
+/// Authenticates a participant (TOTSCo API v2.0 §2.1.8.1, security row): a hub access token
+/// (`Bearer`) or API key (`apikey` header or query). The client must still exist: a deleted
+/// client's unexpired tokens get 403/900908.
+pub async fn participant(
+    req: &HttpRequest,
+    kv: &impl crate::ports::KeyValue,
+    token_secret: &[u8],
+    now_ms: u64,
+) -> Result<Caller, AuthFailure> {
+    use crate::ots::errors::OtsError;
+    let now = now_ms / 1000;
+    let (claims, via) = match presented(req) {
+        Presented::None => return Err(OtsError::MissingCredentials.into()),
+        Presented::Bearer(t) => {
+            (token::verify(&t, token_secret, token::Kind::Access, now).map_err(|_| OtsError::InvalidCredentials)?, "bearer")
+        }
+        Presented::ApiKey(k) => {
+            let c = token::verify(&k, token_secret, token::Kind::Apikey, now).map_err(|_| OtsError::InvalidApiKey)?;
+            let client = crate::store::client(kv, &c.sub).await?.ok_or(OtsError::InvalidApiKey)?;
+            let slot = match c.slot.as_deref() {
+                Some("primary") => client.primary_key.as_ref(),
+                Some("secondary") => client.secondary_key.as_ref(),
+                _ => None,
+            };
+            // A rotated slot holds another key's hash: the old key stops working at once.
+            let current = slot.is_some_and(|s| s.expires_at_ms > now_ms && secret::verify(&k, &s.key_hash));
+            if !current {
+                return Err(OtsError::InvalidApiKey.into());
+            }
+            return Ok(Caller { client, via: "apikey" });
+        }
+        Presented::Basic { .. } | Presented::Malformed => return Err(OtsError::InvalidCredentials.into()),
+    };
+    let client = crate::store::client(kv, &claims.sub).await?.ok_or(OtsError::ResourceForbidden)?;
+    Ok(Caller { client, via })
+}
+
+/// The operator's admin token, compared in constant time.
+pub fn admin(req: &HttpRequest, admin_token: Option<&str>) -> Result<(), crate::ots::errors::OtsError> {
+    use crate::ots::errors::OtsError;
+    match (presented(req), admin_token) {
+        (Presented::None, _) => Err(OtsError::MissingCredentials),
+        (Presented::Bearer(t), Some(expected)) if secret::ct_eq(t.as_bytes(), expected.as_bytes()) => Ok(()),
+        _ => Err(OtsError::InvalidCredentials),
+    }
+}
+
+/// Authentication failed: either the caller's fault (an OTS error body) or the host's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    Denied(crate::ots::errors::OtsError),
+    Host(crate::ports::PortError),
+}
+
+impl From<crate::ots::errors::OtsError> for AuthFailure {
+    fn from(e: crate::ots::errors::OtsError) -> Self {
+        AuthFailure::Denied(e)
+    }
+}
+
+impl From<crate::ports::PortError> for AuthFailure {
+    fn from(e: crate::ports::PortError) -> Self {
+        AuthFailure::Host(e)
+    }
+}

@@ -29,6 +29,8 @@ pub enum OtsError {
     // --- JSON and envelope structure ---
     /// 400 with the schema-validation body; the string is the spec-style detail.
     Schema(String),
+    /// 400 with the generic body (`code` "400"), e.g. an oversized message on letterbox v1.
+    BadRequest(String),
     // --- envelope contents ---
     UnknownDestinationType, // 400/9000
     UnknownDestination,     // 400/9001
@@ -57,7 +59,7 @@ impl OtsError {
             InvalidCredentials | MissingCredentials | InvalidApiKey | SourceNotPermitted => 401,
             ResourceForbidden | SourceStatusInvalid | DestinationStatusInvalid => 403,
             Throttled { .. } => 429,
-            MessageTooLarge | Schema(_) | UnknownDestinationType | UnknownDestination | UnknownSourceType
+            MessageTooLarge | Schema(_) | BadRequest(_) | UnknownDestinationType | UnknownDestination | UnknownSourceType
             | UnknownSource | UnknownRoutingId | RoutingIdNotMapped => 400,
             NotFound => 404,
             MethodNotAllowed => 405,
@@ -101,6 +103,7 @@ impl OtsError {
                 "message": "Bad Request",
                 "description": alloc::format!("Schema validation failed in the Request: {detail}")
             }),
+            BadRequest(detail) => json!({ "code": "400", "message": "Bad Request", "description": detail }),
             UnknownDestinationType => fault("9000", "Unknown or invalid destination Type."),
             UnknownDestination => fault("9001", "Unknown or invalid destination ID."),
             UnknownSourceType => fault("9002", "Unknown or invalid source Type."),

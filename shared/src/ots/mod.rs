@@ -17,6 +17,19 @@ pub const REQUEST_SUFFIX: &str = "Request";
 /// The failure notification routing ID (§2.1.8.2).
 pub const MESSAGE_DELIVERY_FAILURE: &str = "messageDeliveryFailure";
 
+/// §2.1.8.1 size rule: v2 answers 400/9017; v1 answers the generic 400 (v2.0 change log, item 9).
+pub fn check_size(version: ApiVersion, body_len: usize) -> Result<(), errors::OtsError> {
+    if body_len <= MAX_MESSAGE_BYTES {
+        return Ok(());
+    }
+    Err(match version {
+        ApiVersion::V2 => errors::OtsError::MessageTooLarge,
+        ApiVersion::V1 => errors::OtsError::BadRequest(alloc::format!(
+            "Request message size limit is exceeded. Maximum allowed bytes are {MAX_MESSAGE_BYTES}."
+        )),
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
     V1,

@@ -1,0 +1,38 @@
+//! Conversions between Workers' Request/Response and the core's host-neutral HTTP types.
+
+use switchyard_core::http::{HttpRequest, HttpResponse, Method};
+use worker::{Headers, Request, RequestInit, Response, Result};
+
+/// Reads a whole inbound request. The body is read at most once.
+pub async fn from_worker_request(mut req: Request) -> Result<HttpRequest> {
+    let url = req.url()?;
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{}", url.path(), q),
+        None => url.path().to_string(),
+    };
+    let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let body = req.bytes().await.unwrap_or_default();
+    Ok(HttpRequest { method: Method::parse(req.method().as_ref()), url: path_and_query, headers, body })
+}
+
+pub fn to_worker_request(r: &HttpRequest) -> Result<Request> {
+    let headers = Headers::new();
+    for (k, v) in &r.headers {
+        headers.append(k, v)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::from(r.method.as_str().to_string())).with_headers(headers);
+    if !r.body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(r.body.as_slice()).into()));
+    }
+    Request::new_with_init(&r.url, &init)
+}
+
+pub fn to_worker_response(r: HttpResponse) -> Result<Response> {
+    let headers = Headers::new();
+    for (k, v) in &r.headers {
+        headers.append(k, v)?;
+    }
+    let resp = if r.body.is_empty() { Response::empty()? } else { Response::from_bytes(r.body)? };
+    Ok(resp.with_status(r.status).with_headers(headers))
+}

@@ -1,0 +1,157 @@
+//! Switchyard's ports on Cloudflare Workers. KV is the routing table and directory, Queues
+//! the broker, R2 the archive, `fetch` the outbound client and WebCrypto the signer. The
+//! adapter only translates; every decision stays in `switchyard-core`.
+
+mod crypto;
+mod http;
+
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use switchyard_core::http::{HttpRequest, HttpResponse};
+use switchyard_core::ports::{
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, PortError, PortResult, Queue,
+};
+use worker::{Env, Fetch, QueueContentType, RawMessageBuilder};
+
+pub use crypto::{WebCryptoSigner, WebCryptoVerifier};
+pub use http::{from_worker_request, to_worker_request, to_worker_response};
+
+/// Binding names every function's wrangler config uses.
+pub mod bindings {
+    pub const KV: &str = "SWITCHYARD_KV";
+    pub const ARCHIVE: &str = "SWITCHYARD_ARCHIVE";
+    pub const OUTBOUND_QUEUE: &str = "SWITCHYARD_OUTBOUND";
+}
+
+fn port_err(e: impl std::fmt::Display) -> PortError {
+    PortError::new(e.to_string())
+}
+
+/// A string from a secret or a plain var, or `None` when neither is bound.
+pub fn setting(env: &Env, name: &str) -> Option<String> {
+    env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok().filter(|s| !s.is_empty())
+}
+
+pub struct CfClock;
+
+impl Clock for CfClock {
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+}
+
+pub struct CfEntropy;
+
+impl Entropy for CfEntropy {
+    fn fill(&self, buf: &mut [u8]) -> PortResult<()> {
+        crypto::random_fill(buf)
+    }
+}
+
+pub struct CfKv(pub worker::kv::KvStore);
+
+impl CfKv {
+    pub fn from_env(env: &Env) -> PortResult<Self> {
+        env.kv(bindings::KV).map(CfKv).map_err(port_err)
+    }
+}
+
+impl KeyValue for CfKv {
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
+        self.0.get(key).bytes().await.map_err(port_err)
+    }
+
+    async fn put(&self, key: &str, value: &[u8]) -> PortResult<()> {
+        self.0.put_bytes(key, value).map_err(port_err)?.execute().await.map_err(port_err)
+    }
+
+    async fn delete(&self, key: &str) -> PortResult<()> {
+        self.0.delete(key).await.map_err(port_err)
+    }
+
+    async fn list(&self, prefix: &str) -> PortResult<Vec<String>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = self.0.list().prefix(prefix.to_string());
+            if let Some(c) = cursor.take() {
+                q = q.cursor(c);
+            }
+            let page = q.execute().await.map_err(port_err)?;
+            out.extend(page.keys.into_iter().map(|k| k.name));
+            match page.cursor {
+                Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub struct CfQueue(pub worker::Queue);
+
+impl CfQueue {
+    pub fn from_env(env: &Env) -> PortResult<Self> {
+        env.queue(bindings::OUTBOUND_QUEUE).map(CfQueue).map_err(port_err)
+    }
+}
+
+impl Queue for CfQueue {
+    /// Sent as raw JSON: `Queue::send` of serde maps arrives as `{}` (see toolchain notes).
+    async fn send(&self, message_json: &str) -> PortResult<()> {
+        let value = js_sys::JSON::parse(message_json).map_err(|e| PortError::new(format!("{e:?}")))?;
+        let msg = RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json);
+        self.0.send_raw(msg).await.map_err(port_err)
+    }
+}
+
+pub struct CfArchive(pub worker::Bucket);
+
+impl CfArchive {
+    pub fn from_env(env: &Env) -> PortResult<Self> {
+        env.bucket(bindings::ARCHIVE).map(CfArchive).map_err(port_err)
+    }
+}
+
+impl Archive for CfArchive {
+    async fn put(&self, key: &str, body: &[u8]) -> PortResult<()> {
+        self.0.put(key, body.to_vec()).execute().await.map(|_| ()).map_err(port_err)
+    }
+
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
+        let Some(obj) = self.0.get(key).execute().await.map_err(port_err)? else {
+            return Ok(None);
+        };
+        match obj.body() {
+            Some(b) => b.bytes().await.map(Some).map_err(port_err),
+            None => Ok(Some(Vec::new())),
+        }
+    }
+}
+
+/// Outbound HTTP through `fetch`, bounded by an abort after `timeout_ms`.
+pub struct CfHttp;
+
+impl HttpClient for CfHttp {
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, OutboundError> {
+        let req = to_worker_request(&request).map_err(|e| OutboundError::Connection(e.to_string()))?;
+        let controller = worker::AbortController::default();
+        let signal = controller.signal();
+        let fetch = Box::pin(async move { Fetch::Request(req).send_with_signal(&signal).await });
+        let timer = worker::Delay::from(Duration::from_millis(timeout_ms as u64));
+        match select(fetch, timer).await {
+            Either::Left((Ok(mut resp), _)) => {
+                let status = resp.status_code();
+                let headers = resp.headers().entries().collect();
+                let body = resp.bytes().await.unwrap_or_default();
+                Ok(HttpResponse { status, headers, body })
+            }
+            Either::Left((Err(e), _)) => Err(OutboundError::Connection(e.to_string())),
+            Either::Right(_) => {
+                controller.abort();
+                Err(OutboundError::Timeout)
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! One host, every port: what a function needs from the platform it runs on. A host built
+//! for a function with fewer bindings answers the missing ports with an error, so least
+//! privilege is a configuration choice and never a code path.
+#![allow(async_fn_in_trait)]
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, PortError, PortResult, Queue};
+
+pub trait Host: Clock + Entropy {
+    type Kv: KeyValue;
+    type Queue: Queue;
+    type Archive: Archive;
+    type Http: HttpClient;
+
+    fn kv(&self) -> PortResult<&Self::Kv>;
+    fn queue(&self) -> PortResult<&Self::Queue>;
+    fn archive(&self) -> PortResult<&Self::Archive>;
+    fn http(&self) -> PortResult<&Self::Http>;
+    fn settings(&self) -> &Settings;
+}
+
+/// Names of the host secrets and variables the hub reads.
+pub mod names {
+    /// HMAC key for access tokens and API keys (secret).
+    pub const TOKEN_SECRET: &str = "SWITCHYARD_TOKEN_SECRET";
+    /// Bearer token of the admin API (secret).
+    pub const ADMIN_TOKEN: &str = "SWITCHYARD_ADMIN_TOKEN";
+    /// Key that seals recipients' outbound credentials at rest (secret).
+    pub const SEAL_KEY: &str = "SWITCHYARD_SEAL_KEY";
+    /// The hub's identity as the source of failure notifications (default `TOTSCO`).
+    pub const HUB_IDENTITY: &str = "SWITCHYARD_HUB_IDENTITY";
+    /// `true` lets endpoints use plain http on loopback (local development and tests only).
+    pub const ALLOW_LOOPBACK_HTTP: &str = "SWITCHYARD_ALLOW_LOOPBACK_HTTP";
+    /// PKCS#8 PEM RSA key the hub signs with (secret, optional).
+    pub const SIGNING_KEY: &str = "SWITCHYARD_SIGNING_KEY";
+}
+
+/// Settings every function reads from host secrets and variables.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub token_secret: Vec<u8>,
+    pub admin_token: Option<String>,
+    pub seal_key: Vec<u8>,
+    pub hub_identity: String,
+    pub allow_loopback_http: bool,
+}
+
+/// Secrets shorter than this are refused: they would make tokens guessable.
+pub const MIN_SECRET_LEN: usize = 16;
+
+impl Settings {
+    /// Reads settings through `lookup` (secret or variable by name). The token secret and
+    /// seal key are required; the hub refuses to start a request without them.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> PortResult<Settings> {
+        let secret = |name: &str| -> PortResult<Vec<u8>> {
+            match lookup(name) {
+                Some(v) if v.len() >= MIN_SECRET_LEN => Ok(v.into_bytes()),
+                Some(_) => Err(PortError::new(alloc::format!("{name} is shorter than {MIN_SECRET_LEN} characters"))),
+                None => Err(PortError::new(alloc::format!("{name} is not set"))),
+            }
+        };
+        Ok(Settings {
+            token_secret: secret(names::TOKEN_SECRET)?,
+            seal_key: secret(names::SEAL_KEY)?,
+            admin_token: lookup(names::ADMIN_TOKEN).filter(|t| t.len() >= MIN_SECRET_LEN),
+            hub_identity: lookup(names::HUB_IDENTITY).unwrap_or_else(|| crate::ots::DEFAULT_HUB_IDENTITY.to_string()),
+            allow_loopback_http: lookup(names::ALLOW_LOOPBACK_HTTP).is_some_and(|v| v == "true"),
+        })
+    }
+}
