@@ -19,6 +19,8 @@ pub trait Host: Clock + Entropy {
     fn archive(&self) -> PortResult<&Self::Archive>;
     fn http(&self) -> PortResult<&Self::Http>;
     fn settings(&self) -> &Settings;
+    /// An operational error for the host's log. Never pass secrets or message bodies.
+    fn log_error(&self, message: &str);
 }
 
 /// Names of the host secrets and variables the hub reads.

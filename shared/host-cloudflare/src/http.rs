@@ -3,16 +3,20 @@
 use switchyard_core::http::{HttpRequest, HttpResponse, Method};
 use worker::{Headers, Request, RequestInit, Response, Result};
 
-/// Reads a whole inbound request. The body is read at most once.
-pub async fn from_worker_request(mut req: Request) -> Result<HttpRequest> {
+/// Reads an inbound request. A body whose declared length exceeds `max_body` is not read:
+/// the request comes back without it, with the declared length beside it.
+pub async fn read_request(mut req: Request, max_body: usize) -> Result<(HttpRequest, Option<usize>)> {
     let url = req.url()?;
     let path_and_query = match url.query() {
         Some(q) => format!("{}?{}", url.path(), q),
         None => url.path().to_string(),
     };
-    let headers = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-    let body = req.bytes().await.unwrap_or_default();
-    Ok(HttpRequest { method: Method::parse(req.method().as_ref()), url: path_and_query, headers, body })
+    let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let oversize = declared.filter(|n| *n > max_body);
+    let body = if oversize.is_some() { Vec::new() } else { req.bytes().await.unwrap_or_default() };
+    let method = Method::parse(req.method().as_ref());
+    Ok((HttpRequest { method, url: path_and_query, headers, body }, oversize))
 }
 
 pub fn to_worker_request(r: &HttpRequest) -> Result<Request> {

@@ -15,7 +15,7 @@ use switchyard_core::ports::{
 use worker::{Env, Fetch, QueueContentType, RawMessageBuilder};
 
 pub use crypto::{WebCryptoSigner, WebCryptoVerifier};
-pub use http::{from_worker_request, to_worker_request, to_worker_response};
+pub use http::{read_request, to_worker_request, to_worker_response};
 
 /// Binding names every function's wrangler config uses.
 pub mod bindings {
@@ -154,4 +154,89 @@ impl HttpClient for CfHttp {
             }
         }
     }
+}
+
+/// Every port a function may use, from the bindings its wrangler config declares.
+pub struct CfHost {
+    kv: Option<CfKv>,
+    queue: Option<CfQueue>,
+    archive: Option<CfArchive>,
+    http: CfHttp,
+    settings: switchyard_core::host::Settings,
+}
+
+impl CfHost {
+    /// Fails only when a required secret is missing; absent bindings fail on use.
+    pub fn from_env(env: &Env) -> PortResult<Self> {
+        let settings = switchyard_core::host::Settings::from_lookup(|name| setting(env, name))?;
+        Ok(CfHost {
+            kv: CfKv::from_env(env).ok(),
+            queue: CfQueue::from_env(env).ok(),
+            archive: CfArchive::from_env(env).ok(),
+            http: CfHttp,
+            settings,
+        })
+    }
+}
+
+fn unbound<'a, T>(port: Option<&'a T>, name: &str) -> PortResult<&'a T> {
+    port.ok_or_else(|| PortError::new(format!("binding {name} is not declared for this function")))
+}
+
+impl Clock for CfHost {
+    fn now_ms(&self) -> u64 {
+        CfClock.now_ms()
+    }
+}
+
+impl Entropy for CfHost {
+    fn fill(&self, buf: &mut [u8]) -> PortResult<()> {
+        CfEntropy.fill(buf)
+    }
+}
+
+impl switchyard_core::host::Host for CfHost {
+    type Kv = CfKv;
+    type Queue = CfQueue;
+    type Archive = CfArchive;
+    type Http = CfHttp;
+
+    fn kv(&self) -> PortResult<&CfKv> {
+        unbound(self.kv.as_ref(), bindings::KV)
+    }
+    fn queue(&self) -> PortResult<&CfQueue> {
+        unbound(self.queue.as_ref(), bindings::OUTBOUND_QUEUE)
+    }
+    fn archive(&self) -> PortResult<&CfArchive> {
+        unbound(self.archive.as_ref(), bindings::ARCHIVE)
+    }
+    fn http(&self) -> PortResult<&CfHttp> {
+        Ok(&self.http)
+    }
+    fn settings(&self) -> &switchyard_core::host::Settings {
+        &self.settings
+    }
+    fn log_error(&self, message: &str) {
+        worker::console_error!("{message}");
+    }
+}
+
+/// The whole fetch entry of a function: build the host, read the request (bodies above
+/// the gateway limit are not read), run `handler`, answer. Host failures become the spec's
+/// 500 body and a log line.
+pub async fn serve(
+    req: worker::Request,
+    env: &Env,
+    handler: impl AsyncFnOnce(&CfHost, HttpRequest) -> HttpResponse,
+) -> worker::Result<worker::Response> {
+    use switchyard_core::ots::errors::OtsError;
+    let host = match CfHost::from_env(env) {
+        Ok(h) => h,
+        Err(e) => {
+            worker::console_error!("settings: {e}");
+            return to_worker_response(OtsError::Backend.response());
+        }
+    };
+    let (core_req, _) = read_request(req, switchyard_core::routes::GATEWAY_MAX_BODY_BYTES).await?;
+    to_worker_response(handler(&host, core_req).await)
 }

@@ -1,5 +1,6 @@
 //! Who is calling: credential extraction, hub-signed tokens and API keys, hashed secrets.
 
+pub mod oauth;
 pub mod secret;
 pub mod seal;
 pub mod token;

@@ -1,0 +1,46 @@
+//! `POST /oauth2/token`: a client proves its id and secret and receives a one-hour access
+//! token that every function verifies without a lookup (TOTSCo API v2.0 §3.2.1).
+
+use switchyard_core::auth::oauth;
+use switchyard_core::host::Host;
+use switchyard_core::http::{HttpRequest, HttpResponse};
+use switchyard_core::ots::errors::OtsError;
+use switchyard_core::{ids, store};
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod cloudflare {
+    use worker::{event, Context, Env, Request, Response, Result};
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        switchyard_host_cloudflare::serve(req, &env, super::handle).await
+    }
+}
+
+#[cfg(target_os = "wasi")]
+mod spin {
+    #[spin_sdk::http_component]
+    async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+        switchyard_host_spin::serve(req, super::handle).await
+    }
+}
+
+pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
+    let creds = match oauth::parse_request(&req) {
+        Ok(c) => c,
+        Err(e) => return e.response(),
+    };
+    let issued = async {
+        let client = store::client(host.kv()?, &creds.client_id).await?;
+        let jti = ids::uuid_v4(host)?;
+        Ok::<_, switchyard_core::ports::PortError>(oauth::grant(&creds, client.as_ref(), &host.settings().token_secret, host.now_ms(), jti))
+    };
+    match issued.await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => e.response(),
+        Err(e) => {
+            host.log_error(&format!("token: {e}"));
+            OtsError::Backend.response()
+        }
+    }
+}
