@@ -107,3 +107,95 @@ mod tests {
         assert!(check_outbound_url("ftp://x", true).is_err());
     }
 }
+
+/// A recipient's OAuth2 access token as the hub caches it (sealed at rest).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedToken {
+    pub access_token: String,
+    pub expires_at_ms: u64,
+}
+
+impl CachedToken {
+    /// Usable for a push starting now (refreshed [`TOKEN_REFRESH_MARGIN_SECS`] early).
+    pub fn fresh(&self, now_ms: u64) -> bool {
+        now_ms + TOKEN_REFRESH_MARGIN_SECS * 1000 < self.expires_at_ms
+    }
+}
+
+/// When a recipient's token response has no `expires_in`, assume OTS's one hour.
+pub const DEFAULT_TOKEN_TTL_SECS: u64 = 3600;
+
+/// Client-credentials request to a recipient's token URL (TOTSCo API v2.0 §3.2.1, outbound).
+pub fn token_request(token_url: &str, client_id: &str, client_secret: &str) -> crate::http::HttpRequest {
+    use base64::Engine;
+    use crate::http::{percent_encode, HttpRequest, Method};
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(alloc::format!("{}:{}", percent_encode(client_id), percent_encode(client_secret)));
+    HttpRequest::new(Method::Post, token_url)
+        .with_header("authorization", alloc::format!("Basic {basic}"))
+        .with_header("content-type", "application/x-www-form-urlencoded")
+        .with_header("accept", "application/json")
+        .with_body(b"grant_type=client_credentials".to_vec())
+}
+
+/// The token from a 200 response (`access_token`, optional `expires_in`), else `None`.
+pub fn parse_token_response(resp: &crate::http::HttpResponse, now_ms: u64) -> Option<CachedToken> {
+    if resp.status != 200 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&resp.body).ok()?;
+    let token = v.get("access_token")?.as_str()?.trim();
+    if token.is_empty() {
+        return None;
+    }
+    let ttl = v.get("expires_in").and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok())).unwrap_or(DEFAULT_TOKEN_TTL_SECS);
+    Some(CachedToken { access_token: token.into(), expires_at_ms: now_ms + ttl * 1000 })
+}
+
+/// How a push authenticates to the recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Bearer(alloc::string::String),
+    ApiKey(alloc::string::String),
+    None,
+}
+
+/// The push of an archived message, byte for byte as the sender posted it, so every attempt
+/// carries the same envelope and recipients can de-duplicate on source correlationID.
+pub fn push_request(url: &str, payload: &[u8], credential: &Credential) -> crate::http::HttpRequest {
+    use crate::http::{HttpRequest, Method};
+    let req = HttpRequest::new(Method::Post, url)
+        .with_header("content-type", "application/json")
+        .with_header("accept", "application/json")
+        .with_body(payload.to_vec());
+    match credential {
+        Credential::Bearer(t) => req.with_header("authorization", alloc::format!("Bearer {t}")),
+        Credential::ApiKey(k) => req.with_header("apikey", k.clone()),
+        Credential::None => req,
+    }
+}
+
+/// An API key is sent only until its registered expiry (TOTSCo API v2.0 §3.2.2).
+pub fn api_key_usable(expires_at: &str, now_ms: u64) -> bool {
+    crate::time::parse_rfc3339(expires_at).is_some_and(|exp| now_ms < exp)
+}
+
+#[cfg(test)]
+mod outbound_tests {
+    use super::*;
+    use crate::http::HttpResponse;
+
+    #[test]
+    fn token_exchange() {
+        let r = token_request("https://cp.example/token", "hub", "s:cret");
+        assert_eq!(r.header("authorization"), Some("Basic aHViOnMlM0FjcmV0"));
+        let ok = HttpResponse { status: 200, headers: alloc::vec![], body: br#"{"access_token":"t","expires_in":120}"#.to_vec() };
+        let t = parse_token_response(&ok, 1_000).unwrap();
+        assert_eq!(t.expires_at_ms, 121_000);
+        assert!(t.fresh(1_000) && !t.fresh(61_000));
+        let bad = HttpResponse { status: 401, ..ok };
+        assert!(parse_token_response(&bad, 0).is_none());
+        assert!(api_key_usable("2030-01-01T00:00:00Z", 0) && !api_key_usable("2020-01-01T00:00:00Z", 1_700_000_000_000));
+    }
+}

@@ -83,3 +83,99 @@ pub mod keys {
         format!("outtoken/{list_type}/{id}")
     }
 }
+
+/// Directory API failures (TOTSCo API v2.0 §2.2.3 c, d, e).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryError {
+    ListTypeMissing,
+    ListTypeUnknown,
+    IdentityUnknown,
+}
+
+impl DirectoryError {
+    pub fn response(self) -> crate::http::HttpResponse {
+        let description = match self {
+            DirectoryError::ListTypeMissing => "Invalid ListType, ListType cannot be empty",
+            DirectoryError::ListTypeUnknown => "Invalid ListType, ListType is not available in directory hub",
+            DirectoryError::IdentityUnknown => "Invalid identity, identity not available in directory hub",
+        };
+        crate::http::HttpResponse::json(404, &serde_json::json!({ "code": "404", "description": description }))
+    }
+}
+
+/// What the `identity` query parameter asks for (§2.2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// Absent, blank or `all`.
+    All,
+    /// A process name: every identity supporting it (directory v2 only).
+    Process(String),
+    /// One identity.
+    Identity(String),
+}
+
+/// Reads the `identity` parameter. A value that names a process some participant supports
+/// selects by process on v2 (the spec lists process names before identities); v1 has no
+/// process selection.
+pub fn selector(identity: Option<&str>, version: crate::ots::ApiVersion, participants: &[Participant]) -> Selector {
+    let Some(id) = identity.map(str::trim).filter(|s| !s.is_empty() && *s != "all") else {
+        return Selector::All;
+    };
+    let is_process = participants.iter().any(|p| p.process_support.iter().any(|s| s.process == id));
+    if version == crate::ots::ApiVersion::V2 && is_process {
+        Selector::Process(id.into())
+    } else {
+        Selector::Identity(id.into())
+    }
+}
+
+/// The §2.2.3 response body for `list_type`, or 404/e for an unknown identity.
+pub fn answer(list_type: &str, selector: &Selector, participants: Vec<Participant>) -> Result<serde_json::Value, DirectoryError> {
+    let chosen: Vec<Participant> = match selector {
+        Selector::All => participants,
+        Selector::Process(process) => {
+            participants.into_iter().filter(|p| p.process_support.iter().any(|s| &s.process == process)).collect()
+        }
+        Selector::Identity(id) => {
+            let one: Vec<Participant> = participants.into_iter().filter(|p| &p.id == id).collect();
+            if one.is_empty() {
+                return Err(DirectoryError::IdentityUnknown);
+            }
+            one
+        }
+    };
+    Ok(serde_json::json!({ "list": [ { "listType": list_type, "identity": chosen } ] }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ots::ApiVersion;
+    use alloc::vec;
+
+    fn p(id: &str, process: &str) -> Participant {
+        Participant {
+            id: id.into(),
+            name: id.into(),
+            process_support: vec![ProcessSupport { process: process.into(), status: ProcessStatus::Active }],
+            resource: vec![],
+        }
+    }
+
+    #[test]
+    fn selection_cases_of_2_2_2() {
+        let all = vec![p("RTYQ", "OTS"), p("BTYD", "GPLB")];
+        for q in [None, Some(""), Some(" "), Some("all")] {
+            assert_eq!(selector(q, ApiVersion::V2, &all), Selector::All);
+        }
+        assert_eq!(selector(Some("OTS"), ApiVersion::V2, &all), Selector::Process("OTS".into()));
+        assert_eq!(selector(Some("OTS"), ApiVersion::V1, &all), Selector::Identity("OTS".into()));
+        let body = answer("RCPID", &Selector::Process("GPLB".into()), all.clone()).unwrap();
+        assert_eq!(body["list"][0]["identity"].as_array().unwrap().len(), 1);
+        assert_eq!(body["list"][0]["identity"][0]["id"], "BTYD");
+        assert_eq!(answer("RCPID", &Selector::Identity("ZZZZ".into()), all.clone()), Err(DirectoryError::IdentityUnknown));
+        let body = answer("RCPID", &Selector::All, all).unwrap();
+        assert_eq!(body["list"][0]["listType"], "RCPID");
+        assert!(body["list"][0]["identity"][0].get("resource").is_none());
+    }
+}

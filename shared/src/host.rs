@@ -6,19 +6,22 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, PortError, PortResult, Queue};
+use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, PortError, PortResult, Queue, Signer};
 
 pub trait Host: Clock + Entropy {
     type Kv: KeyValue;
     type Queue: Queue;
     type Archive: Archive;
     type Http: HttpClient;
+    type Signer: Signer;
 
     fn kv(&self) -> PortResult<&Self::Kv>;
     fn queue(&self) -> PortResult<&Self::Queue>;
     fn archive(&self) -> PortResult<&Self::Archive>;
     fn http(&self) -> PortResult<&Self::Http>;
     fn settings(&self) -> &Settings;
+    /// The hub's RSA signer, from the `SWITCHYARD_SIGNING_KEY` secret.
+    async fn signer(&self) -> PortResult<Self::Signer>;
     /// An operational error for the host's log. Never pass secrets or message bodies.
     fn log_error(&self, message: &str);
 }
@@ -47,6 +50,8 @@ pub struct Settings {
     pub seal_key: Vec<u8>,
     pub hub_identity: String,
     pub allow_loopback_http: bool,
+    /// PKCS#8 PEM private key for message signatures, when configured.
+    pub signing_key: Option<String>,
 }
 
 /// Secrets shorter than this are refused: they would make tokens guessable.
@@ -69,6 +74,20 @@ impl Settings {
             admin_token: lookup(names::ADMIN_TOKEN).filter(|t| t.len() >= MIN_SECRET_LEN),
             hub_identity: lookup(names::HUB_IDENTITY).unwrap_or_else(|| crate::ots::DEFAULT_HUB_IDENTITY.to_string()),
             allow_loopback_http: lookup(names::ALLOW_LOOPBACK_HTTP).is_some_and(|v| v == "true"),
+            signing_key: lookup(names::SIGNING_KEY).map(|k| k.replace("\\n", "\n")),
         })
+    }
+}
+
+/// Turns a handler's result into the response, logging host failures (never their payload).
+pub fn respond(host: &impl Host, context: &str, result: Result<crate::http::HttpResponse, crate::ots::errors::Failure>) -> crate::http::HttpResponse {
+    use crate::ots::errors::{Failure, OtsError};
+    match result {
+        Ok(r) => r,
+        Err(Failure::Rejected(e)) => e.response(),
+        Err(Failure::Host(e)) => {
+            host.log_error(&alloc::format!("{context}: {e}"));
+            OtsError::Backend.response()
+        }
     }
 }

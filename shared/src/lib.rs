@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod admin;
 pub mod archive;
 pub mod auth;
 pub mod broker;

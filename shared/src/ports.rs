@@ -49,6 +49,8 @@ pub trait KeyValue {
 /// The broker: at-least-once delivery of small JSON messages that carry archive keys.
 pub trait Queue {
     async fn send(&self, message_json: &str) -> PortResult<()>;
+    /// Delivered no sooner than `delay_secs` from now (retries with backoff).
+    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()>;
 }
 
 /// The archive (object store): payloads are written once and read by key.

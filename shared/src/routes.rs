@@ -66,7 +66,7 @@ pub fn route(path: &str) -> Option<Route> {
 /// authentication, as §2.1.8.1 orders it). Letterbox posts follow the OTS size rule.
 pub fn admit_size(route: &Route, path: &str, body_len: usize) -> Result<(), crate::ots::errors::OtsError> {
     if route.function == Function::Send {
-        if let Some(v) = path.trim_start_matches('/').split('/').nth(1).and_then(crate::ots::ApiVersion::from_segment) {
+        if let Some(v) = crate::ots::letterbox_version(path) {
             crate::ots::check_size(v, body_len)?;
         }
     }

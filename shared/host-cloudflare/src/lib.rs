@@ -89,6 +89,9 @@ impl KeyValue for CfKv {
     }
 }
 
+/// Cloudflare Queues' longest per-message delay.
+pub const MAX_QUEUE_DELAY_SECS: u32 = 43_200;
+
 pub struct CfQueue(pub worker::Queue);
 
 impl CfQueue {
@@ -102,6 +105,15 @@ impl Queue for CfQueue {
     async fn send(&self, message_json: &str) -> PortResult<()> {
         let value = js_sys::JSON::parse(message_json).map_err(|e| PortError::new(format!("{e:?}")))?;
         let msg = RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json);
+        self.0.send_raw(msg).await.map_err(port_err)
+    }
+
+    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()> {
+        let value = js_sys::JSON::parse(message_json).map_err(|e| PortError::new(format!("{e:?}")))?;
+        // Cloudflare Queues delay messages by at most 12 hours.
+        let msg = RawMessageBuilder::new(value)
+            .delay_seconds(delay_secs.min(MAX_QUEUE_DELAY_SECS))
+            .build_with_content_type(QueueContentType::Json);
         self.0.send_raw(msg).await.map_err(port_err)
     }
 }
@@ -200,6 +212,7 @@ impl switchyard_core::host::Host for CfHost {
     type Queue = CfQueue;
     type Archive = CfArchive;
     type Http = CfHttp;
+    type Signer = WebCryptoSigner;
 
     fn kv(&self) -> PortResult<&CfKv> {
         unbound(self.kv.as_ref(), bindings::KV)
@@ -215,6 +228,10 @@ impl switchyard_core::host::Host for CfHost {
     }
     fn settings(&self) -> &switchyard_core::host::Settings {
         &self.settings
+    }
+    async fn signer(&self) -> PortResult<WebCryptoSigner> {
+        let pem = self.settings.signing_key.as_deref().ok_or_else(|| PortError::new("SWITCHYARD_SIGNING_KEY is not set"))?;
+        WebCryptoSigner::from_pkcs8(pem.as_bytes()).await
     }
     fn log_error(&self, message: &str) {
         worker::console_error!("{message}");

@@ -54,12 +54,39 @@ fn open_store() -> PortResult<SpinKv> {
 /// The outbox: one key per job, ordered by enqueue time.
 pub struct SpinOutbox(SpinKv);
 
+/// Outbox keys sort by due time: `outbox/<due ms, 16 digits>-<nonce>`.
 impl Queue for SpinOutbox {
     async fn send(&self, message_json: &str) -> PortResult<()> {
+        self.send_after(message_json, 0).await
+    }
+
+    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()> {
         let mut nonce = [0u8; 8];
         getrandom::fill(&mut nonce).map_err(port_err)?;
-        let key = format!("{OUTBOX_PREFIX}{:016}-{:016x}", now_ms(), u64::from_be_bytes(nonce));
+        let due = now_ms() + delay_secs as u64 * 1000;
+        let key = format!("{OUTBOX_PREFIX}{due:016}-{:016x}", u64::from_be_bytes(nonce));
         self.0.put(&key, message_json.as_bytes()).await
+    }
+}
+
+impl SpinOutbox {
+    /// Jobs due by `now_ms`, oldest first, with their outbox keys.
+    pub async fn due(&self, now_ms: u64, limit: usize) -> PortResult<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for key in self.0.list(OUTBOX_PREFIX).await? {
+            let due: u64 = key[OUTBOX_PREFIX.len()..].split('-').next().and_then(|d| d.parse().ok()).unwrap_or(0);
+            if due > now_ms || out.len() >= limit {
+                break;
+            }
+            if let Some(v) = self.0.get(&key).await? {
+                out.push((key, v));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn remove(&self, key: &str) -> PortResult<()> {
+        self.0.delete(key).await
     }
 }
 
@@ -134,6 +161,7 @@ impl Host for SpinHost {
     type Queue = SpinOutbox;
     type Archive = SpinArchive;
     type Http = SpinHttp;
+    type Signer = switchyard_core::signing::RsaSigner;
 
     fn kv(&self) -> PortResult<&SpinKv> {
         Ok(&self.kv)
@@ -149,6 +177,10 @@ impl Host for SpinHost {
     }
     fn settings(&self) -> &Settings {
         &self.settings
+    }
+    async fn signer(&self) -> PortResult<switchyard_core::signing::RsaSigner> {
+        let pem = self.settings.signing_key.as_deref().ok_or_else(|| PortError::new("switchyard_signing_key is not set"))?;
+        switchyard_core::signing::RsaSigner::from_pkcs8(pem.as_bytes())
     }
     fn log_error(&self, message: &str) {
         eprintln!("{message}");

@@ -168,3 +168,32 @@ mod tests {
         assert_eq!(b["description"], "Hub exceeded the quota. You can access API after 2023-May-18 04:43:00+0000 UTC");
     }
 }
+
+/// Why a request was not served: the caller's fault (answered with the spec's body) or the
+/// host's (answered 500/101503 and logged; nothing was acknowledged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Rejected(OtsError),
+    Host(crate::ports::PortError),
+}
+
+impl From<OtsError> for Failure {
+    fn from(e: OtsError) -> Self {
+        Failure::Rejected(e)
+    }
+}
+
+impl From<crate::ports::PortError> for Failure {
+    fn from(e: crate::ports::PortError) -> Self {
+        Failure::Host(e)
+    }
+}
+
+impl From<crate::auth::AuthFailure> for Failure {
+    fn from(e: crate::auth::AuthFailure) -> Self {
+        match e {
+            crate::auth::AuthFailure::Denied(e) => Failure::Rejected(e),
+            crate::auth::AuthFailure::Host(e) => Failure::Host(e),
+        }
+    }
+}

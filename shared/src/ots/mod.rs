@@ -17,6 +17,24 @@ pub const REQUEST_SUFFIX: &str = "Request";
 /// The failure notification routing ID (§2.1.8.2).
 pub const MESSAGE_DELIVERY_FAILURE: &str = "messageDeliveryFailure";
 
+/// `/letterbox/{version}/post` -> the version, for the versions the hub serves.
+pub fn letterbox_version(path: &str) -> Option<ApiVersion> {
+    let mut seg = path.trim_start_matches('/').split('/');
+    match (seg.next(), seg.next().and_then(ApiVersion::from_segment), seg.next(), seg.next()) {
+        (Some("letterbox"), Some(v), Some("post"), None) => Some(v),
+        _ => None,
+    }
+}
+
+/// `/directory/{version}/entry` -> the version.
+pub fn directory_version(path: &str) -> Option<ApiVersion> {
+    let mut seg = path.trim_start_matches('/').split('/');
+    match (seg.next(), seg.next().and_then(ApiVersion::from_segment), seg.next(), seg.next()) {
+        (Some("directory"), Some(v), Some("entry"), None) => Some(v),
+        _ => None,
+    }
+}
+
 /// §2.1.8.1 size rule: v2 answers 400/9017; v1 answers the generic 400 (v2.0 change log, item 9).
 pub fn check_size(version: ApiVersion, body_len: usize) -> Result<(), errors::OtsError> {
     if body_len <= MAX_MESSAGE_BYTES {

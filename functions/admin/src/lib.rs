@@ -1,0 +1,168 @@
+//! The operator's API under `/admin/v1` (docs/admin-openapi.yaml). The gateway has already
+//! checked the admin token. Secrets are shown once, when minted, and stored only hashed
+//! (client secrets, API keys) or sealed (recipients' outbound credentials).
+
+use base64::Engine;
+use serde_json::json;
+use switchyard_core::admin::{self, Write};
+use switchyard_core::config::{Bundle, ClientGrant, Endpoint};
+use switchyard_core::directory::keys;
+use switchyard_core::host::{respond, Host};
+use switchyard_core::http::{HttpRequest, HttpResponse, Method};
+use switchyard_core::ots::errors::{Failure, OtsError};
+use switchyard_core::ports::{KeyValue, Signer};
+use switchyard_core::{ids, store, time};
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod cloudflare {
+    use worker::{event, Context, Env, Request, Response, Result};
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        switchyard_host_cloudflare::serve(req, &env, super::handle).await
+    }
+}
+
+#[cfg(target_os = "wasi")]
+mod spin {
+    #[spin_sdk::http_component]
+    async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+        switchyard_host_spin::serve(req, super::handle).await
+    }
+}
+
+pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
+    respond(host, "admin", route(host, &req).await)
+}
+
+async fn route(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Failure> {
+    let path = req.path().to_string();
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let Some(["admin", "v1", rest @ ..]) = Some(seg.as_slice()) else {
+        return Err(OtsError::NotFound.into());
+    };
+    use Method::*;
+    match (req.method, rest) {
+        (Put, ["participants", lt, id]) => put_participant(host, lt, id, &req.body).await,
+        (Get, ["participants", lt, id]) => get_json(host, &keys::participant(lt, id)).await,
+        (Delete, ["participants", lt, id]) => delete(host, &[keys::participant(lt, id), keys::endpoint(lt, id)]).await,
+        (Put, ["participants", lt, id, "endpoint"]) => put_endpoint(host, lt, id, &req.body).await,
+        (Get, ["participants", lt, id, "endpoint"]) => get_endpoint(host, lt, id).await,
+        (Delete, ["participants", lt, id, "endpoint"]) => delete(host, &[keys::endpoint(lt, id)]).await,
+        (Post, ["clients"]) => create_client(host, &req.body).await,
+        (Get, ["clients", id]) => get_client(host, id).await,
+        (Delete, ["clients", id]) => delete(host, &[keys::client(id)]).await,
+        (Post, ["clients", id, "keys", slot]) => rotate_key(host, id, slot).await,
+        (Put, ["routing-ids", rid]) => {
+            write_all(host, admin::routing_id_writes(rid, &req.body)?).await?;
+            get_json(host, &keys::routing_id(rid)).await
+        }
+        (Get, ["routing-ids", rid]) => get_json(host, &keys::routing_id(rid)).await,
+        (Delete, ["routing-ids", rid]) => delete(host, &[keys::routing_id(rid)]).await,
+        (Post, ["apply"]) => apply(host, &req.body).await,
+        (Post, ["signing", "test"]) => sign(host, &req.body).await,
+        (_, ["participants", _, _] | ["participants", _, _, "endpoint"] | ["clients"] | ["clients", _]
+            | ["clients", _, "keys", _] | ["routing-ids", _] | ["apply"] | ["signing", "test"]) => {
+            Err(OtsError::MethodNotAllowed.into())
+        }
+        _ => Err(OtsError::NotFound.into()),
+    }
+}
+
+async fn write_all(host: &impl Host, writes: Vec<Write>) -> Result<(), Failure> {
+    let kv = host.kv()?;
+    for (k, v) in writes {
+        kv.put(&k, &v).await?;
+    }
+    Ok(())
+}
+
+async fn get_json(host: &impl Host, key: &str) -> Result<HttpResponse, Failure> {
+    let value: serde_json::Value = store::get_json(host.kv()?, key).await?.ok_or(OtsError::NotFound)?;
+    Ok(HttpResponse::json(200, &value))
+}
+
+async fn delete(host: &impl Host, keys: &[String]) -> Result<HttpResponse, Failure> {
+    let kv = host.kv()?;
+    if kv.get(&keys[0]).await?.is_none() {
+        return Err(OtsError::NotFound.into());
+    }
+    for k in keys {
+        kv.delete(k).await?;
+    }
+    Ok(HttpResponse::empty(204))
+}
+
+async fn put_participant(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> Result<HttpResponse, Failure> {
+    let (p, writes) = admin::participant_writes(lt, id, body)?;
+    write_all(host, writes).await?;
+    Ok(HttpResponse::json(200, &json!(p)))
+}
+
+async fn put_endpoint(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> Result<HttpResponse, Failure> {
+    let kv = host.kv()?;
+    store::participant(kv, lt, id).await?.ok_or(OtsError::NotFound)?;
+    let ep: Endpoint = serde_json::from_slice(body).map_err(|e| OtsError::BadRequest(format!("invalid endpoint: {e}")))?;
+    let s = host.settings();
+    let sealed = admin::sealed_endpoint(ep, &s.seal_key, host, s.allow_loopback_http)?;
+    store::put_json(kv, &keys::endpoint(lt, id), &sealed).await?;
+    // A cached outbound token belongs to the old credentials.
+    kv.delete(&keys::outbound_token(lt, id)).await?;
+    Ok(HttpResponse::json(200, &json!(admin::redacted_endpoint(sealed))))
+}
+
+async fn get_endpoint(host: &impl Host, lt: &str, id: &str) -> Result<HttpResponse, Failure> {
+    let ep = store::endpoint(host.kv()?, lt, id).await?.ok_or(OtsError::NotFound)?;
+    Ok(HttpResponse::json(200, &json!(admin::redacted_endpoint(ep))))
+}
+
+async fn create_client(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
+    let grant: ClientGrant = serde_json::from_slice(body).map_err(|e| OtsError::BadRequest(format!("invalid client: {e}")))?;
+    let client_id = ids::random_hex(host, 16)?;
+    let client_secret = ids::random_hex(host, 32)?;
+    let record = admin::client_record(&client_id, &client_secret, grant, host)?;
+    store::put_json(host.kv()?, &keys::client(&client_id), &record).await?;
+    Ok(HttpResponse::json(201, &json!({ "client_id": client_id, "client_secret": client_secret }))
+        .with_header("cache-control", "no-store"))
+}
+
+async fn get_client(host: &impl Host, id: &str) -> Result<HttpResponse, Failure> {
+    let c = store::client(host.kv()?, id).await?.ok_or(OtsError::NotFound)?;
+    let slot = |k: &Option<switchyard_core::config::KeySlot>| k.as_ref().map(|s| json!({ "expiresAt": time::rfc3339(s.expires_at_ms) }));
+    let mut body = json!(c.grant);
+    body["client_id"] = json!(c.client_id);
+    body["keys"] = json!({ "primary": slot(&c.primary_key), "secondary": slot(&c.secondary_key) });
+    Ok(HttpResponse::json(200, &body))
+}
+
+async fn rotate_key(host: &impl Host, id: &str, slot: &str) -> Result<HttpResponse, Failure> {
+    let kv = host.kv()?;
+    let mut client = store::client(kv, id).await?.ok_or(OtsError::NotFound)?;
+    let (key, expires_at_ms) = admin::rotate_key(&mut client, slot, &host.settings().token_secret, host.now_ms(), host)?;
+    store::put_json(kv, &keys::client(id), &client).await?;
+    Ok(HttpResponse::json(201, &json!({ "key": key, "expiresAt": time::rfc3339(expires_at_ms) }))
+        .with_header("cache-control", "no-store"))
+}
+
+async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
+    let bundle: Bundle = serde_json::from_slice(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
+    let s = host.settings();
+    let writes = admin::bundle_writes(&bundle, &s.seal_key, host, s.allow_loopback_http)?;
+    write_all(host, writes).await?;
+    Ok(HttpResponse::json(
+        200,
+        &json!({
+            "participants": bundle.participants.len(),
+            "routingIDs": bundle.routing_ids.len(),
+            "clients": bundle.clients.len()
+        }),
+    ))
+}
+
+/// Signs the body with the hub's signing key, so an operator can check the configured key
+/// (and the tests can check that every host signs byte-for-byte alike).
+async fn sign(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
+    let signature = host.signer().await?.sign(body).await?;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(signature);
+    Ok(HttpResponse::json(200, &json!({ "algorithm": "RSASSA-PKCS1-v1_5-SHA256", "signature": b64 })))
+}
