@@ -1,6 +1,8 @@
 //! Delivery decisions: what a recipient's answer means, when to try again, and which
 //! addresses the hub may call at all.
 
+use alloc::string::String;
+
 use crate::config::DeliveryPolicy;
 use crate::ots::failure::FaultCode;
 use crate::ports::OutboundError;
@@ -156,8 +158,8 @@ pub fn parse_token_response(resp: &crate::http::HttpResponse, now_ms: u64) -> Op
 /// How a push authenticates to the recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    Bearer(alloc::string::String),
-    ApiKey(alloc::string::String),
+    Bearer(String),
+    ApiKey(String),
     None,
 }
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds every function: a Worker (wasm32-unknown-unknown via worker-build) into
+# functions/<name>/build/, and with `--spin` also a Spin component (wasm32-wasip2).
+source "$(dirname "$0")/common.sh"
+export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen" ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+
+for f in "${FUNCTIONS[@]}"; do
+  log "worker-build $f"
+  (cd "$ROOT/functions/$f" && worker-build --release 2>&1 | grep -vE '^\s*(Compiling|Finished)' | grep -E 'error|warning: unused|Done' || true)
+  test -s "$ROOT/functions/$f/build/index_bg.wasm" || { echo "build of $f failed" >&2; exit 1; }
+done
+
+if [ "${1:-}" = "--spin" ]; then
+  log "cargo build --target wasm32-wasip2 --release (Spin components)"
+  (cd "$ROOT" && cargo build --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}"))
+fi

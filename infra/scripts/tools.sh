@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what building and running the hub needs, skipping whatever is already present at
+# the pinned version: rustup targets, worker-build, wasm-bindgen-cli, wrangler (npm ci).
+source "$(dirname "$0")/common.sh"
+
+installed=$(rustup target list --installed)
+for t in wasm32-unknown-unknown wasm32-wasip2; do
+  grep -qx "$t" <<<"$installed" || { log "rustup target add $t"; rustup target add "$t"; }
+done
+
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  log "cargo install worker-build $WORKER_BUILD_VERSION (several minutes, once)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (several minutes, once)"
+  # No --locked: its lockfile pins a crate the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if [ "$(cd "$ROOT" && node_modules/.bin/wrangler --version 2>/dev/null | tail -n1)" != "$WRANGLER_VERSION" ]; then
+  log "npm ci (wrangler $WRANGLER_VERSION)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund)
+fi
