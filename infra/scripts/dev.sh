@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make dev`: serves the hub on http://127.0.0.1:$PORT (default 8787) with the demo
+# configuration, plus a demo participant letterbox on 127.0.0.1:$DEMO_RECEIVER_PORT (8788).
+# State persists in .wrangler/state across restarts; Ctrl-C stops both.
+source "$(dirname "$0")/common.sh"
+PORT="${PORT:-8787}"
+RECEIVER_PORT="${DEMO_RECEIVER_PORT:-8788}"
+DEV="$ROOT/.wrangler"
+mkdir -p "$DEV"
+
+# Secrets for this machine's dev hub: generated once, kept beside the state they protect.
+if [ ! -s "$DEV/dev-secrets.env" ]; then
+  umask 077
+  printf 'SWITCHYARD_TOKEN_SECRET=%s\nSWITCHYARD_SEAL_KEY=%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > "$DEV/dev-secrets.env"
+fi
+ADMIN_TOKEN="${SWITCHYARD_ADMIN_TOKEN:-switchyard-demo-admin-token}"
+{ cat "$DEV/dev-secrets.env"
+  echo "SWITCHYARD_ADMIN_TOKEN=$ADMIN_TOKEN"
+  echo "SWITCHYARD_ALLOW_LOOPBACK_HTTP=true"
+} > "$DEV/dev.vars"
+chmod 600 "$DEV/dev.vars"
+configs=$("$ROOT/infra/scripts/stage.sh" "$DEV/dev-configs" "$DEV/dev.vars")
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do [ "$p" -gt 1 ] && kill -TERM -- "-$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+DEMO_RECEIVER_PORT="$RECEIVER_PORT" setsid python3 "$ROOT/infra/scripts/demo-receiver.py" &
+pids+=($!)
+# shellcheck disable=SC2086
+setsid wrangler dev $configs --port "$PORT" --ip 127.0.0.1 --persist-to "$DEV/state" \
+  --show-interactive-dev-session=false --log-level warn &
+hub=$!
+pids+=($hub)
+
+for _ in $(seq 1 180); do
+  curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+  kill -0 "$hub" 2>/dev/null || { echo "wrangler dev exited" >&2; exit 1; }
+  sleep 0.5
+done
+sed "s#127.0.0.1:8788#127.0.0.1:$RECEIVER_PORT#g" "$ROOT/infra/seed/demo.json" |
+  curl -sf -X POST "http://127.0.0.1:$PORT/admin/v1/apply" -H "authorization: Bearer $ADMIN_TOKEN" \
+    -H 'content-type: application/json' --data-binary @- > /dev/null ||
+  { echo "loading infra/seed/demo.json failed" >&2; exit 1; }
+
+cat <<INFO
+
+  Switchyard hub        http://127.0.0.1:$PORT
+  Admin token           $ADMIN_TOKEN   (Authorization: Bearer …, paths under /admin/v1)
+  Demo clients          demo-bbcd / demo-bbcd-secret-0001   sends for RCPID BBCD
+                        demo-bcbx / demo-bcbx-secret-0001   sends for RCPID BCBX
+  Demo letterboxes      http://127.0.0.1:$RECEIVER_PORT  (deliveries to BBCD, BCBX, DMNT, KSTB are printed here)
+  State                 $DEV/state  (kept across restarts; delete it to start afresh)
+
+  Try it: README.md, "Send a first message". Ctrl-C stops the hub.
+
+INFO
+wait "$hub"

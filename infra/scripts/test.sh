@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make test`: every test. Native unit tests of the workspace, the core's no_std build, the
+# Spin components' build, and the black-box suites in tests/ against the hub under
+# `wrangler dev` (started by the suite on a free port with a fresh state directory, unless
+# SWITCHYARD_BASE_URL names a running hub).
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+log "core builds no_std for wasm32-unknown-unknown"
+cargo build -q -p switchyard-core --no-default-features --target wasm32-unknown-unknown
+log "Spin components build (wasm32-wasip2)"
+cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}")
+log "cargo test --workspace"
+cargo test --workspace

@@ -1,0 +1,136 @@
+//! The hub under test. With `SWITCHYARD_BASE_URL` (and `SWITCHYARD_ADMIN_TOKEN`) set, the
+//! suites run against that hub; otherwise one `wrangler dev` with every function is started
+//! for the test binary on a free port with a fresh state directory, in its own process
+//! group, and stopped when the binary exits.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub struct Hub {
+    pub base: String,
+    pub admin_token: String,
+    /// The private key the hub signs with (PKCS#8 PEM), when the suite started the hub.
+    pub signing_key_pem: Option<String>,
+    pub log: Option<PathBuf>,
+}
+
+static HUB: OnceLock<Hub> = OnceLock::new();
+static PGID: AtomicI32 = AtomicI32::new(0);
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+pub fn hub() -> &'static Hub {
+    HUB.get_or_init(|| {
+        let hub = match std::env::var("SWITCHYARD_BASE_URL") {
+            Ok(base) => Hub {
+                base: base.trim_end_matches('/').to_string(),
+                admin_token: std::env::var("SWITCHYARD_ADMIN_TOKEN").expect("SWITCHYARD_ADMIN_TOKEN goes with SWITCHYARD_BASE_URL"),
+                signing_key_pem: None,
+                log: None,
+            },
+            Err(_) => start_wrangler(),
+        };
+        let seed = std::fs::read(root().join("infra/seed/demo.json")).expect("infra/seed/demo.json");
+        let r = crate::api::call("POST", &format!("{}/admin/v1/apply", hub.base), &[("authorization", &format!("Bearer {}", hub.admin_token))], &seed);
+        assert_eq!(r.status, 200, "seeding the hub failed: {}", r.text());
+        hub
+    })
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).expect("/dev/urandom");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn start_wrangler() -> Hub {
+    let root = root();
+    let dir = std::env::temp_dir().join(format!("switchyard-it-{}-{}", std::process::id(), random_hex(4)));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let admin_token = random_hex(24);
+    let signing_key_pem = std::fs::read_to_string(root.join("tests/fixtures/test-signing-key.pem")).expect("test signing key");
+    let vars = format!(
+        "SWITCHYARD_TOKEN_SECRET={}\nSWITCHYARD_SEAL_KEY={}\nSWITCHYARD_ADMIN_TOKEN={admin_token}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\nSWITCHYARD_SIGNING_KEY={}\n",
+        random_hex(32),
+        random_hex(32),
+        signing_key_pem.trim().replace('\n', "\\n"),
+    );
+    let vars_file = dir.join("test.vars");
+    std::fs::write(&vars_file, vars).expect("vars file");
+    let staged = Command::new(root.join("infra/scripts/stage.sh"))
+        .arg(dir.join("configs"))
+        .arg(&vars_file)
+        .output()
+        .expect("infra/scripts/stage.sh");
+    assert!(staged.status.success(), "stage.sh: {}", String::from_utf8_lossy(&staged.stderr));
+    let configs: Vec<String> = String::from_utf8_lossy(&staged.stdout).split_whitespace().map(String::from).collect();
+
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let log = dir.join("wrangler.log");
+    let out = std::fs::File::create(&log).expect("log file");
+    let child = {
+        use std::os::unix::process::CommandExt;
+        Command::new(root.join("node_modules/.bin/wrangler"))
+            .arg("dev")
+            .args(&configs)
+            .args(["--port", &port.to_string(), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn"])
+            .arg("--persist-to")
+            .arg(dir.join("state"))
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .expect("node_modules/.bin/wrangler (run `make test`, which installs it)")
+    };
+    PGID.store(child.id() as i32, Ordering::SeqCst);
+    // SAFETY: registers a plain extern "C" fn; it only reads an atomic and sends signals.
+    unsafe { libc::atexit(stop_wrangler) };
+
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while !answers(port) {
+        let tail = || std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(started.elapsed() < START_TIMEOUT, "wrangler dev did not answer within {START_TIMEOUT:?}:\n{}", tail());
+        assert!(process_alive(child.id() as i32), "wrangler dev exited:\n{}", tail());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    Hub { base, admin_token, signing_key_pem: Some(signing_key_pem), log: Some(log) }
+}
+
+/// True once the hub answers HTTP at all.
+fn answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if s.write_all(b"GET / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    matches!(s.read(&mut buf), Ok(n) if n >= 12 && buf.starts_with(b"HTTP/1.1 "))
+}
+
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    pid > 1 && unsafe { libc::kill(pid, 0) } == 0
+}
+
+extern "C" fn stop_wrangler() {
+    let pgid = PGID.load(Ordering::SeqCst);
+    if pgid > 1 {
+        // SAFETY: signals only the process group this binary created (checked > 1).
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        std::thread::sleep(Duration::from_millis(500));
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+}
