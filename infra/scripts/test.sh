@@ -10,4 +10,8 @@ cargo build -q -p switchyard-core --no-default-features --target wasm32-unknown-
 log "Spin components build (wasm32-wasip2)"
 cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}")
 log "cargo test --workspace"
-cargo test --workspace
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+cargo test --workspace 2>&1 | tee "$out"
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\nswitchyard: %d passed, %d failed, %d skipped\n", p, f, i }' "$out"
