@@ -8,16 +8,18 @@ for t in wasm32-unknown-unknown wasm32-wasip2; do
   grep -qx "$t" <<<"$installed" || { log "rustup target add $t"; rustup target add "$t"; }
 done
 
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+has_version() { "$1" --version 2>/dev/null | grep -qwF -- "$2"; }
+
+if ! has_version worker-build "$WORKER_BUILD_VERSION"; then
   log "cargo install worker-build $WORKER_BUILD_VERSION (several minutes, once)"
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
 fi
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+if ! has_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (several minutes, once)"
   # No --locked: its lockfile pins a crate the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-if [ "$(cd "$ROOT" && node_modules/.bin/wrangler --version 2>/dev/null | tail -n1)" != "$WRANGLER_VERSION" ]; then
+if ! (cd "$ROOT" && has_version node_modules/.bin/wrangler "$WRANGLER_VERSION"); then
   log "npm ci (wrangler $WRANGLER_VERSION)"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi

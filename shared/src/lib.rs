@@ -22,6 +22,7 @@ pub mod ids;
 pub mod net;
 pub mod ots;
 pub mod ports;
+pub mod ratelimit;
 pub mod routes;
 pub mod signing;
 pub mod store;
