@@ -8,22 +8,9 @@ use switchyard_core::ots::errors::{Failure, OtsError};
 use switchyard_core::{ots, store};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
-mod cloudflare {
-    use worker::{event, Context, Env, Request, Response, Result};
-
-    #[event(fetch)]
-    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-        switchyard_host_cloudflare::serve(req, &env, super::handle).await
-    }
-}
-
+switchyard_host_cloudflare::fetch_entry!(crate::handle);
 #[cfg(target_os = "wasi")]
-mod spin {
-    #[spin_sdk::http_component]
-    async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-        switchyard_host_spin::serve(req, super::handle).await
-    }
-}
+switchyard_host_spin::http_entry!(crate::handle);
 
 pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
     respond(host, "directory", entry(host, &req).await)

@@ -257,3 +257,17 @@ pub async fn serve(
     let (core_req, _) = read_request(req, switchyard_core::routes::GATEWAY_MAX_BODY_BYTES).await?;
     to_worker_response(handler(&host, core_req).await)
 }
+
+/// The fetch entry of a function Worker: `fetch_entry!(handle)` serves every request with
+/// `handle(&CfHost, HttpRequest) -> HttpResponse` through [`serve`].
+#[macro_export]
+macro_rules! fetch_entry {
+    ($handler:path) => {
+        mod cloudflare_entry {
+            #[::worker::event(fetch)]
+            async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+                ::switchyard_host_cloudflare::serve(req, &env, $handler).await
+            }
+        }
+    };
+}

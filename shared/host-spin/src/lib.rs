@@ -221,3 +221,17 @@ pub fn to_spin_response(r: HttpResponse) -> spin_sdk::http::Response {
     }
     b.body(r.body).build()
 }
+
+/// The HTTP entry of a Spin component: `http_entry!(handle)` serves every request with
+/// `handle(&SpinHost, HttpRequest) -> HttpResponse` through [`serve`].
+#[macro_export]
+macro_rules! http_entry {
+    ($handler:path) => {
+        mod spin_entry {
+            #[::spin_sdk::http_component]
+            async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
+                ::switchyard_host_spin::serve(req, $handler).await
+            }
+        }
+    };
+}
