@@ -12,6 +12,7 @@ cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' 
 log "cargo test --workspace"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-cargo test --workspace 2>&1 | tee "$out"
+# The black-box suites mostly wait on the network: run them wider than the 2 cores.
+RUST_TEST_THREADS=8 cargo test --workspace 2>&1 | tee "$out"
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\nswitchyard: %d passed, %d failed, %d skipped\n", p, f, i }' "$out"

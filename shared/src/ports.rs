@@ -73,6 +73,11 @@ pub enum OutboundError {
     Refused(String),
 }
 
+/// Per-key throttling windows, updated one at a time (see [`crate::ratelimit`]).
+pub trait Throttle {
+    async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<crate::ratelimit::Decision>;
+}
+
 /// RSA PKCS#1 v1.5 with SHA-256 over the given bytes, with a key the host holds.
 pub trait Signer {
     async fn sign(&self, data: &[u8]) -> PortResult<Vec<u8>>;

@@ -1,4 +1,9 @@
 //! Black-box suites against a running hub (see utils/hub.rs for how it is found or started).
 
+mod e2e_ots_apikeys;
+mod e2e_ots_delivery;
+mod e2e_ots_directory;
+mod e2e_ots_letterbox;
 mod e2e_ots_slice;
+mod e2e_ots_token;
 mod e2e_signing;

@@ -85,51 +85,44 @@ pub fn unique_rcpid() -> String {
     s
 }
 
-/// Two participants of their own (a sender with a client, a recipient whose letterbox is a
-/// [`Receiver`] reached with OAuth2), so tests sharing one hub never see each other's mail.
+/// Two participants of their own, each with a [`Receiver`] as its letterbox (reached with
+/// OAuth2 client credentials), and a client that sends for the first. Tests sharing one hub
+/// never see each other's mail.
 pub struct Fixture {
     pub hub: &'static Hub,
     pub sender: String,
     pub recipient: String,
+    /// The sender's letterbox: failure notifications arrive here.
+    pub sender_box: Receiver,
+    /// The recipient's letterbox.
     pub receiver: Receiver,
     pub client_id: String,
     pub client_secret: String,
 }
 
+pub const MATCH_REQUEST: &str = "residentialSwitchMatchRequest";
+pub const MATCH_CONFIRMATION: &str = "residentialSwitchMatchConfirmation";
+
 impl Fixture {
     pub fn new() -> Fixture {
+        Fixture::with_routing(&[MATCH_REQUEST, MATCH_CONFIRMATION])
+    }
+
+    /// A fixture whose client may use `routing_ids`.
+    pub fn with_routing(routing_ids: &[&str]) -> Fixture {
         let hub = crate::hub();
-        let receiver = Receiver::start();
+        let (sender_box, receiver) = (Receiver::start(), Receiver::start());
         let (sender, recipient) = (unique_rcpid(), unique_rcpid());
-        for id in [&sender, &recipient] {
-            let entry = json!({ "name": format!("Test {id}"), "processSupport": [{ "process": "OTS", "status": "ACTIVE" }] });
-            assert_eq!(hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{id}"), &entry).status, 200);
+        for (id, rx) in [(&sender, &sender_box), (&recipient, &receiver)] {
+            participant(hub, id, &[("OTS", "ACTIVE")]);
+            oauth2_endpoint(hub, id, rx);
         }
-        let endpoint = json!({
-            "url": receiver.url("/letterbox/v2/post"),
-            "auth": { "type": "oauth2", "tokenUrl": receiver.url("/oauth2/token"), "clientId": HUB_CLIENT_ID, "clientSecret": HUB_CLIENT_SECRET }
-        });
-        let r = hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{recipient}/endpoint"), &endpoint);
-        assert_eq!(r.status, 200, "endpoint: {}", r.text());
-        let client = hub.admin(
-            "POST",
-            "/admin/v1/clients",
-            &json!({
-                "identities": [{ "listType": "RCPID", "id": sender }],
-                "networks": ["127.0.0.0/8", "::1/128"],
-                "routingIDs": ["residentialSwitchMatchRequest", "residentialSwitchMatchConfirmation"]
-            }),
-        );
-        assert_eq!(client.status, 201, "client: {}", client.text());
-        let c = client.json();
-        Fixture {
-            hub,
-            sender,
-            recipient,
-            receiver,
-            client_id: c["client_id"].as_str().unwrap().into(),
-            client_secret: c["client_secret"].as_str().unwrap().into(),
-        }
+        let (client_id, client_secret) = client(hub, &json!({
+            "identities": [{ "listType": "RCPID", "id": sender }],
+            "networks": ["127.0.0.0/8", "::1/128"],
+            "routingIDs": routing_ids
+        }));
+        Fixture { hub, sender, recipient, sender_box, receiver, client_id, client_secret }
     }
 
     pub fn token(&self) -> String {
@@ -138,16 +131,12 @@ impl Fixture {
 
     /// A valid v2 match request from the sender to the recipient.
     pub fn match_request(&self, correlation_id: &str) -> Vec<u8> {
-        serde_json::to_vec(&json!({
-            "envelope": {
-                "source": { "type": "RCPID", "identity": self.sender, "correlationID": correlation_id },
-                "destination": { "type": "RCPID", "identity": self.recipient },
-                "routingID": "residentialSwitchMatchRequest",
-                "auditData": [{ "name": "test", "value": "slice" }]
-            },
-            "residentialSwitchMatchRequest": { "name": "Jo Bloggs", "account": "12345" }
-        }))
-        .unwrap()
+        letter(&self.sender, &self.recipient, MATCH_REQUEST, correlation_id, None)
+    }
+
+    /// Posts a letter with a fresh token and returns the answer.
+    pub fn post(&self, body: &[u8]) -> Resp {
+        self.hub.post_letter("v2", &self.token(), body)
     }
 }
 
@@ -155,4 +144,57 @@ impl Default for Fixture {
     fn default() -> Self {
         Fixture::new()
     }
+}
+
+/// A v2 letter: envelope plus a body keyed by the routing ID.
+pub fn letter(from: &str, to: &str, routing_id: &str, correlation_id: &str, reply_to: Option<&str>) -> Vec<u8> {
+    let mut destination = json!({ "type": "RCPID", "identity": to });
+    if let Some(c) = reply_to {
+        destination["correlationID"] = json!(c);
+    }
+    serde_json::to_vec(&json!({
+        "envelope": {
+            "source": { "type": "RCPID", "identity": from, "correlationID": correlation_id },
+            "destination": destination,
+            "routingID": routing_id,
+            "auditData": [{ "name": "test", "value": "switchyard" }]
+        },
+        routing_id: { "detail": "test message" }
+    }))
+    .unwrap()
+}
+
+/// Creates or replaces a participant with `(process, status)` pairs.
+pub fn participant(hub: &Hub, id: &str, processes: &[(&str, &str)]) {
+    let support: Vec<Value> = processes.iter().map(|(p, s)| json!({ "process": p, "status": s })).collect();
+    let entry = json!({ "name": format!("Test {id}"), "processSupport": support });
+    let r = hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{id}"), &entry);
+    assert_eq!(r.status, 200, "participant: {}", r.text());
+}
+
+/// Registers `rx` as `id`'s letterbox, reached with OAuth2 against `rx`'s token endpoint.
+pub fn oauth2_endpoint(hub: &Hub, id: &str, rx: &Receiver) {
+    let endpoint = json!({
+        "url": rx.url("/letterbox/v2/post"),
+        "auth": { "type": "oauth2", "tokenUrl": rx.url("/oauth2/token"), "clientId": HUB_CLIENT_ID, "clientSecret": HUB_CLIENT_SECRET }
+    });
+    let r = hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{id}/endpoint"), &endpoint);
+    assert_eq!(r.status, 200, "endpoint: {}", r.text());
+}
+
+/// Creates a client; returns (client_id, client_secret).
+pub fn client(hub: &Hub, grant: &Value) -> (String, String) {
+    let r = hub.admin("POST", "/admin/v1/clients", grant);
+    assert_eq!(r.status, 201, "client: {}", r.text());
+    let c = r.json();
+    (c["client_id"].as_str().unwrap().into(), c["client_secret"].as_str().unwrap().into())
+}
+
+/// A routing ID of the test's own, with a short delivery policy.
+pub fn short_routing_id(hub: &Hub, suffix: &str, timeout_seconds: u32) -> String {
+    let rid = format!("test{}{}{suffix}", unique_rcpid(), unique_rcpid());
+    let policy = json!({ "process": "OTS", "deliveryPolicy": { "timeoutSeconds": timeout_seconds, "initialBackoffSeconds": 1, "maxBackoffSeconds": 1 } });
+    let r = hub.admin("PUT", &format!("/admin/v1/routing-ids/{rid}"), &policy);
+    assert_eq!(r.status, 200, "routing ID: {}", r.text());
+    rid
 }

@@ -35,6 +35,7 @@ struct State {
     arrivals: Vec<Arrival>,
     tokens: HashSet<String>,
     status: u16,
+    delay: Duration,
     issued: u32,
 }
 
@@ -66,6 +67,16 @@ impl Receiver {
     /// The status later letterbox posts are answered with.
     pub fn answer_with(&self, status: u16) {
         self.state.0.lock().unwrap().status = status;
+    }
+
+    /// How long later letterbox posts wait before they are answered.
+    pub fn delay_answers(&self, delay: Duration) {
+        self.state.0.lock().unwrap().delay = delay;
+    }
+
+    /// Forgets every token issued so far: the next post with one of them gets 401.
+    pub fn revoke_tokens(&self) {
+        self.state.0.lock().unwrap().tokens.clear();
     }
 
     /// Letterbox posts (token requests excluded) received so far.
@@ -118,6 +129,8 @@ fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) {
     let arrival = Arrival { method, path: path.split('?').next().unwrap_or("").to_string(), headers, body, at: Instant::now() };
 
     let (lock, cv) = shared;
+    let delay = if arrival.path == TOKEN_PATH { Duration::ZERO } else { lock.lock().unwrap().delay };
+    std::thread::sleep(delay);
     let (status, reply) = {
         let mut st = lock.lock().unwrap();
         let answer = if arrival.path == TOKEN_PATH {
@@ -149,4 +162,10 @@ fn token_answer(st: &mut State, a: &Arrival) -> (u16, Vec<u8>) {
     let token = format!("receiver-token-{}", st.issued);
     st.tokens.insert(token.clone());
     (200, serde_json::to_vec(&serde_json::json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })).unwrap())
+}
+
+/// A loopback URL nothing listens on: connections to it are refused.
+pub fn refused_url(path: &str) -> String {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    format!("http://127.0.0.1:{port}{path}")
 }

@@ -15,7 +15,7 @@ use switchyard_core::directory::keys;
 use switchyard_core::host::Host;
 use switchyard_core::ots::envelope::{self, Envelope};
 use switchyard_core::ots::failure::{self, FaultCode};
-use switchyard_core::ots::{ApiVersion, MESSAGE_DELIVERY_FAILURE};
+use switchyard_core::ots::MESSAGE_DELIVERY_FAILURE;
 use switchyard_core::ports::{Archive, HttpClient, KeyValue, PortResult, Queue};
 use switchyard_core::{ids, store};
 
@@ -43,8 +43,7 @@ pub async fn deliver(host: &impl Host, job: &DeliveryJob) -> PortResult<Finished
         host.log_error(&format!("deliver {}: archived message {} is missing", job.message_id, job.archive_key));
         return Ok(Finished::Unreadable);
     };
-    // Accepted messages passed validation; v1 parsing does not insist on the body key.
-    let Ok(env) = envelope::parse(&payload, ApiVersion::V1) else {
+    let Ok(env) = envelope::parse_archived(&payload) else {
         host.log_error(&format!("deliver {}: archived message does not parse", job.message_id));
         return Ok(Finished::Unreadable);
     };

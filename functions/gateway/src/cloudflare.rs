@@ -5,7 +5,9 @@ use switchyard_core::ots::errors::OtsError;
 use switchyard_core::ports::{PortError, PortResult};
 use switchyard_core::routes::{Function, GATEWAY_MAX_BODY_BYTES};
 use switchyard_host_cloudflare::{read_request, to_worker_request, to_worker_response, CfHost};
-use worker::{event, Context, Env, Request, Response, Result};
+use switchyard_core::ports::Throttle;
+use switchyard_core::ratelimit::{self, Decision, Window};
+use worker::{durable_object, event, Context, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
 struct Services<'a>(&'a Env);
 
@@ -36,6 +38,50 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let remote_ip = req.headers().get("cf-connecting-ip")?;
     let (core_req, oversize) = read_request(req, GATEWAY_MAX_BODY_BYTES).await?;
-    let resp = super::handle(&host, &Services(&env), core_req, remote_ip.as_deref(), oversize).await;
+    let resp = super::handle(&host, &Services(&env), &Windows(&env), core_req, remote_ip.as_deref(), oversize).await;
     to_worker_response(resp)
+}
+
+/// Throttling windows, one Durable Object per client: its storage operations are serialised,
+/// so concurrent posts of one client cannot both take the last place in a window.
+struct Windows<'a>(&'a Env);
+
+impl Throttle for Windows<'_> {
+    async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
+        let err = |e: worker::Error| PortError::new(e.to_string());
+        let stub = self.0.durable_object("RATE_LIMITER").map_err(err)?.id_from_name(key).map_err(err)?.get_stub().map_err(err)?;
+        let body = serde_json::json!({ "limit": limit, "nowMs": now_ms }).to_string();
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://rate-limiter.internal/hit", &init).map_err(err)?;
+        let answer: serde_json::Value = stub.fetch_with_request(req).await.map_err(err)?.json().await.map_err(err)?;
+        Ok(match answer["nextAccessMs"].as_u64() {
+            Some(next_access_ms) => Decision::Throttled { next_access_ms },
+            None => Decision::Allowed,
+        })
+    }
+}
+
+#[durable_object]
+pub struct RateLimiter {
+    state: State,
+}
+
+impl DurableObject for RateLimiter {
+    fn new(state: State, _env: Env) -> Self {
+        RateLimiter { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let q: serde_json::Value = req.json().await?;
+        let (limit, now_ms) = (q["limit"].as_u64().unwrap_or(1) as u32, q["nowMs"].as_u64().unwrap_or(0));
+        let storage = self.state.storage();
+        let window: Option<Window> = storage.get("window").await?;
+        let (decision, next) = ratelimit::hit(window, limit, now_ms);
+        storage.put("window", next).await?;
+        Response::from_json(&match decision {
+            Decision::Allowed => serde_json::json!({ "allowed": true }),
+            Decision::Throttled { next_access_ms } => serde_json::json!({ "allowed": false, "nextAccessMs": next_access_ms }),
+        })
+    }
 }

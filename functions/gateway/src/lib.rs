@@ -9,7 +9,8 @@ use switchyard_core::auth::{self, AuthFailure};
 use switchyard_core::host::Host;
 use switchyard_core::http::{HttpRequest, HttpResponse};
 use switchyard_core::ots::errors::OtsError;
-use switchyard_core::ports::PortResult;
+use switchyard_core::ports::{PortResult, Throttle};
+use switchyard_core::ratelimit::Decision;
 use switchyard_core::routes::{self, trusted, Function, Guard};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -25,7 +26,14 @@ pub trait Forward {
 
 /// `declared_len` is the request's Content-Length when the host did not read a body that
 /// large; otherwise the body is in `req`.
-pub async fn handle(host: &impl Host, fwd: &impl Forward, mut req: HttpRequest, remote_ip: Option<&str>, declared_len: Option<usize>) -> HttpResponse {
+pub async fn handle(
+    host: &impl Host,
+    fwd: &impl Forward,
+    throttle: &impl Throttle,
+    mut req: HttpRequest,
+    remote_ip: Option<&str>,
+    declared_len: Option<usize>,
+) -> HttpResponse {
     let path = req.path().to_string();
     let Some(route) = routes::route(&path) else {
         return OtsError::NotFound.response();
@@ -46,6 +54,15 @@ pub async fn handle(host: &impl Host, fwd: &impl Forward, mut req: HttpRequest, 
             };
             match auth::participant(&req, kv, &host.settings().token_secret, host.now_ms()).await {
                 Ok(caller) => {
+                    // Throttling follows authentication (§2.1.8.1, 429/900804): letterbox posts
+                    // count against the client's per-minute quota, refused or not.
+                    if let (Function::Send, Some(limit)) = (route.function, caller.client.grant.rate_limit) {
+                        match throttle.hit(&caller.client.client_id, limit.messages_per_minute, host.now_ms()).await {
+                            Ok(Decision::Allowed) => {}
+                            Ok(Decision::Throttled { next_access_ms }) => return OtsError::Throttled { next_access_ms }.response(),
+                            Err(e) => return backend(host, &e.0),
+                        }
+                    }
                     req.headers.push((trusted::CLIENT_ID.into(), caller.client.client_id));
                     req.headers.push((trusted::AUTH_KIND.into(), caller.via.into()));
                 }

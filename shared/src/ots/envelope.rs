@@ -37,11 +37,23 @@ pub struct Envelope {
 
 /// Parses and structurally validates a letterbox post body. Size is checked before this.
 pub fn parse(body: &[u8], version: ApiVersion) -> Result<Envelope, OtsError> {
+    parse_with(body, Some(version))
+}
+
+/// Reads the envelope of a message the hub already accepted or created itself. The hub's
+/// own failure notifications carry no source correlationID (§2.1.8.2), so that and the
+/// body key are not required here.
+pub fn parse_archived(body: &[u8]) -> Result<Envelope, OtsError> {
+    parse_with(body, None)
+}
+
+/// `ingest` is the letterbox version for a post being validated, `None` for archived mail.
+fn parse_with(body: &[u8], ingest: Option<ApiVersion>) -> Result<Envelope, OtsError> {
     let doc: Value = serde_json::from_slice(body)
         .map_err(|e| OtsError::Schema(format!("[Path '/'] Invalid JSON: {}", json_error_kind(&e))))?;
     let root = object(&doc, "")?;
     let env = object(required(root, "", "envelope")?, "/envelope")?;
-    let source = party(required(env, "/envelope", "source")?, "/envelope/source", true)?;
+    let source = party(required(env, "/envelope", "source")?, "/envelope/source", ingest.is_some())?;
     let destination = party(required(env, "/envelope", "destination")?, "/envelope/destination", false)?;
     let routing_id = string(required(env, "/envelope", "routingID")?, "/envelope/routingID")?;
     let audit_data = match env.get("auditData") {
@@ -50,7 +62,7 @@ pub fn parse(body: &[u8], version: ApiVersion) -> Result<Envelope, OtsError> {
     };
     // v2 §2.1.5: the message body is an object keyed by the routingID. v1 deployments posted
     // bodies under other names (e.g. `_messageBody`), so only v2 enforces the key.
-    if version == ApiVersion::V2 {
+    if ingest == Some(ApiVersion::V2) {
         match root.get(routing_id.as_str()) {
             Some(Value::Object(_)) => {}
             Some(other) => return Err(type_mismatch(&format!("/{}", pointer_escape(&routing_id)), other, "object")),
@@ -194,6 +206,7 @@ mod tests {
         let no_body = OK.replace(r#","residentialSwitchMatchRequest":{"x":1}"#, "");
         assert!(detail(parse(no_body.as_bytes(), ApiVersion::V2)).contains("residentialSwitchMatchRequest"));
         assert!(parse(no_body.as_bytes(), ApiVersion::V1).is_ok());
+        assert!(parse_archived(no_corr.as_bytes()).is_ok(), "hub notifications have no source correlationID");
         let long = OK.replace("c-1", &"x".repeat(257));
         assert!(detail(parse(long.as_bytes(), ApiVersion::V2)).contains("too long"));
     }
