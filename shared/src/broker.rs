@@ -1,6 +1,9 @@
-//! What travels on the broker. Payloads live once in the archive; a queue message carries
-//! only the archive key and delivery bookkeeping, so it stays far below host limits
-//! (Cloudflare Queues: 128 KB).
+//! What travels on the broker, and how it travels without loss. Payloads live once in the
+//! archive; a queue message carries only the archive key and delivery bookkeeping, so it
+//! stays far below host limits (Cloudflare Queues: 128 KB). Every job is written to the
+//! outbox before it is queued and removed only when it has finished, so a job the broker
+//! loses (a crash, an in-memory local queue) is found by [`sweep`] and sent again: delivery
+//! is at least once, and retries carry the same message so recipients de-duplicate.
 
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
@@ -38,4 +41,46 @@ impl DeliveryJob {
     pub fn from_json(s: &[u8]) -> Option<DeliveryJob> {
         serde_json::from_slice(s).ok()
     }
+}
+
+use crate::host::Host;
+use crate::ports::{Outbox, PortResult, Queue};
+
+/// Records `job` in the outbox, then queues it (after `delay_secs`).
+pub async fn enqueue(host: &impl Host, job: &DeliveryJob, delay_secs: u32) -> PortResult<()> {
+    let json = job.to_json();
+    let due_at_ms = host.now_ms() + delay_secs as u64 * 1000;
+    host.outbox()?.put(&job.message_id, &json, due_at_ms).await?;
+    if delay_secs == 0 {
+        host.queue()?.send(&json).await
+    } else {
+        host.queue()?.send_after(&json, delay_secs).await
+    }
+}
+
+/// The job reached its end (delivered, failed and notified, or unreadable).
+pub async fn finished(host: &impl Host, job: &DeliveryJob) -> PortResult<()> {
+    host.outbox()?.remove(&job.message_id).await
+}
+
+/// Jobs re-sent per sweep at most.
+pub const SWEEP_BATCH: usize = 500;
+
+/// Re-sends every job overdue by more than the outbox grace: the broker lost it. Returns
+/// how many were re-sent. A re-sent job is due again from now, so it is not re-sent by the
+/// next sweep unless it is lost again.
+pub async fn sweep(host: &impl Host) -> PortResult<usize> {
+    let now = host.now_ms();
+    let overdue = host.outbox()?.overdue(now.saturating_sub(host.settings().outbox_grace_ms), SWEEP_BATCH).await?;
+    let mut resent = 0;
+    for raw in overdue {
+        match DeliveryJob::from_json(&raw) {
+            Some(job) => {
+                enqueue(host, &job, 0).await?;
+                resent += 1;
+            }
+            None => host.log_error("outbox: unreadable entry skipped"),
+        }
+    }
+    Ok(resent)
 }

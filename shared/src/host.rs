@@ -6,18 +6,20 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, PortError, PortResult, Queue, Signer};
+use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Queue, Signer};
 
 pub trait Host: Clock + Entropy {
     type Kv: KeyValue;
     type Queue: Queue;
     type Archive: Archive;
+    type Outbox: Outbox;
     type Http: HttpClient;
     type Signer: Signer;
 
     fn kv(&self) -> PortResult<&Self::Kv>;
     fn queue(&self) -> PortResult<&Self::Queue>;
     fn archive(&self) -> PortResult<&Self::Archive>;
+    fn outbox(&self) -> PortResult<&Self::Outbox>;
     fn http(&self) -> PortResult<&Self::Http>;
     fn settings(&self) -> &Settings;
     /// The hub's RSA signer, from the `SWITCHYARD_SIGNING_KEY` secret.
@@ -40,6 +42,8 @@ pub mod names {
     pub const ALLOW_LOOPBACK_HTTP: &str = "SWITCHYARD_ALLOW_LOOPBACK_HTTP";
     /// PKCS#8 PEM RSA key the hub signs with (secret, optional).
     pub const SIGNING_KEY: &str = "SWITCHYARD_SIGNING_KEY";
+    /// Seconds an overdue outbox entry waits before a sweep re-sends its job (default 60).
+    pub const OUTBOX_GRACE_SECS: &str = "SWITCHYARD_OUTBOX_GRACE_SECS";
 }
 
 /// Settings every function reads from host secrets and variables.
@@ -52,7 +56,12 @@ pub struct Settings {
     pub allow_loopback_http: bool,
     /// PKCS#8 PEM private key for message signatures, when configured.
     pub signing_key: Option<String>,
+    /// How long past its due time an unfinished job waits before a sweep re-sends it.
+    pub outbox_grace_ms: u64,
 }
+
+/// Default for [`Settings::outbox_grace_ms`]: longer than any broker backlog seen locally.
+pub const DEFAULT_OUTBOX_GRACE_SECS: u64 = 60;
 
 /// Secrets shorter than this are refused: they would make tokens guessable.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -75,6 +84,7 @@ impl Settings {
             hub_identity: lookup(names::HUB_IDENTITY).unwrap_or_else(|| crate::ots::DEFAULT_HUB_IDENTITY.to_string()),
             allow_loopback_http: lookup(names::ALLOW_LOOPBACK_HTTP).is_some_and(|v| v == "true"),
             signing_key: lookup(names::SIGNING_KEY).map(|k| k.replace("\\n", "\n")),
+            outbox_grace_ms: lookup(names::OUTBOX_GRACE_SECS).and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_OUTBOX_GRACE_SECS) * 1000,
         })
     }
 }

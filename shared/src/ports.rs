@@ -53,6 +53,16 @@ pub trait Queue {
     async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()>;
 }
 
+/// The durable record of every delivery job not yet finished. The broker may lose messages
+/// (a crashed host, an in-memory queue); the outbox may not. Entries carry the time their
+/// job is due, so a sweep can tell a lost job from one still waiting in the broker.
+pub trait Outbox {
+    async fn put(&self, message_id: &str, job_json: &str, due_at_ms: u64) -> PortResult<()>;
+    async fn remove(&self, message_id: &str) -> PortResult<()>;
+    /// Up to `limit` entries due before `before_ms`, with their job JSON.
+    async fn overdue(&self, before_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>>;
+}
+
 /// The archive (object store): payloads are written once and read by key.
 pub trait Archive {
     async fn put(&self, key: &str, body: &[u8]) -> PortResult<()>;

@@ -52,61 +52,120 @@ fn random_hex(n: usize) -> String {
 }
 
 fn start_wrangler() -> Hub {
-    let root = root();
     let dir = std::env::temp_dir().join(format!("switchyard-it-{}-{}", std::process::id(), random_hex(4)));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let signing_key_pem = std::fs::read_to_string(root().join("tests/fixtures/test-signing-key.pem")).expect("test signing key");
     let admin_token = random_hex(24);
-    let signing_key_pem = std::fs::read_to_string(root.join("tests/fixtures/test-signing-key.pem")).expect("test signing key");
-    let vars = format!(
-        "SWITCHYARD_TOKEN_SECRET={}\nSWITCHYARD_SEAL_KEY={}\nSWITCHYARD_ADMIN_TOKEN={admin_token}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\nSWITCHYARD_SIGNING_KEY={}\n",
-        random_hex(32),
-        random_hex(32),
-        signing_key_pem.trim().replace('\n', "\\n"),
-    );
-    let vars_file = dir.join("test.vars");
-    std::fs::write(&vars_file, vars).expect("vars file");
-    let staged = Command::new(root.join("infra/scripts/stage.sh"))
-        .arg(dir.join("configs"))
-        .arg(&vars_file)
-        .output()
-        .expect("infra/scripts/stage.sh");
-    assert!(staged.status.success(), "stage.sh: {}", String::from_utf8_lossy(&staged.stderr));
-    let configs: Vec<String> = String::from_utf8_lossy(&staged.stdout).split_whitespace().map(String::from).collect();
-
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let log = dir.join("wrangler.log");
-    let out = std::fs::File::create(&log).expect("log file");
-    let child = {
-        use std::os::unix::process::CommandExt;
-        Command::new(root.join("node_modules/.bin/wrangler"))
-            .arg("dev")
-            .args(&configs)
-            .args(["--port", &port.to_string(), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn"])
-            .arg("--persist-to")
-            .arg(dir.join("state"))
-            .env("CI", "true")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .process_group(0)
-            .spawn()
-            .expect("node_modules/.bin/wrangler (run `make test`, which installs it)")
-    };
-    PGID.store(child.id() as i32, Ordering::SeqCst);
+    let extra = [("SWITCHYARD_SIGNING_KEY", signing_key_pem.trim().replace('\n', "\\n"))];
+    let process = HubProcess::start(&dir, &admin_token, &extra);
+    PGID.store(process.pgid, Ordering::SeqCst);
+    let (base, log) = (process.base.clone(), process.log.clone());
+    // The shared hub lives as long as the test binary; atexit stops it.
+    std::mem::forget(process);
     // SAFETY: registers a plain extern "C" fn; it only reads an atomic and sends signals.
     unsafe { libc::atexit(stop_wrangler) };
-
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while !answers(port) {
-        let tail = || std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(started.elapsed() < START_TIMEOUT, "wrangler dev did not answer within {START_TIMEOUT:?}:\n{}", tail());
-        assert!(process_alive(child.id() as i32), "wrangler dev exited:\n{}", tail());
-        std::thread::sleep(Duration::from_millis(300));
-    }
     Hub { base, admin_token, signing_key_pem: Some(signing_key_pem), log: Some(log) }
+}
+
+/// One `wrangler dev` running every function, on a free port, with its state in `dir`.
+pub struct HubProcess {
+    pub base: String,
+    pub log: PathBuf,
+    pub pgid: i32,
+    dir: PathBuf,
+    configs: Vec<String>,
+    child: Option<std::process::Child>,
+}
+
+impl HubProcess {
+    /// Stages the configs with the given admin token and extra settings, then starts.
+    pub fn start(dir: &Path, admin_token: &str, extra: &[(&str, String)]) -> HubProcess {
+        let root = root();
+        std::fs::create_dir_all(dir).expect("temp dir");
+        let mut vars = format!(
+            "SWITCHYARD_TOKEN_SECRET={}\nSWITCHYARD_SEAL_KEY={}\nSWITCHYARD_ADMIN_TOKEN={admin_token}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\n",
+            random_hex(32),
+            random_hex(32),
+        );
+        for (k, v) in extra {
+            vars.push_str(&format!("{k}={v}\n"));
+        }
+        let vars_file = dir.join("test.vars");
+        std::fs::write(&vars_file, vars).expect("vars file");
+        let staged = Command::new(root.join("infra/scripts/stage.sh"))
+            .arg(dir.join("configs"))
+            .arg(&vars_file)
+            .output()
+            .expect("infra/scripts/stage.sh");
+        assert!(staged.status.success(), "stage.sh: {}", String::from_utf8_lossy(&staged.stderr));
+        let configs = String::from_utf8_lossy(&staged.stdout).split_whitespace().map(String::from).collect();
+        let mut p = HubProcess { base: String::new(), log: dir.join("wrangler.log"), pgid: 0, dir: dir.to_path_buf(), configs, child: None };
+        p.spawn();
+        p
+    }
+
+    /// (Re)starts wrangler on a free port with the same state directory.
+    pub fn spawn(&mut self) {
+        let root = root();
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(root.join("node_modules/.bin/wrangler"))
+                .arg("dev")
+                .args(&self.configs)
+                .args(["--port", &port.to_string(), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn"])
+                .arg("--persist-to")
+                .arg(self.dir.join("state"))
+                .env("CI", "true")
+                .env("WRANGLER_SEND_METRICS", "false")
+                .current_dir(&root)
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().expect("log"))
+                .stderr(out)
+                .process_group(0)
+                .spawn()
+                .expect("node_modules/.bin/wrangler (run `make test`, which installs it)")
+        };
+        self.pgid = child.id() as i32;
+        self.child = Some(child);
+        let started = Instant::now();
+        while !answers(port) {
+            let tail = || std::fs::read_to_string(&self.log).unwrap_or_default();
+            assert!(started.elapsed() < START_TIMEOUT, "wrangler dev did not answer within {START_TIMEOUT:?}:\n{}", tail());
+            let exited = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+            assert!(!exited, "wrangler dev exited:\n{}", tail());
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        self.base = format!("http://127.0.0.1:{port}");
+    }
+
+    /// SIGKILL to the whole process group (wrangler, workerd): no chance to flush anything.
+    pub fn kill_hard(&mut self) {
+        if self.pgid > 1 {
+            // SAFETY: signals only the process group this process created (checked > 1).
+            unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+            if let Some(mut c) = self.child.take() {
+                let _ = c.wait();
+            }
+            // workerd, reparented, is reaped by init; wait until the group is empty.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while group_alive(self.pgid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        if self.pgid > 1 {
+            // SAFETY: as in kill_hard.
+            unsafe { libc::kill(-self.pgid, libc::SIGTERM) };
+            if let Some(mut c) = self.child.take() {
+                let _ = c.wait();
+            }
+        }
+    }
 }
 
 /// True once the hub answers HTTP at all.
@@ -120,9 +179,9 @@ fn answers(port: u16) -> bool {
     matches!(s.read(&mut buf), Ok(n) if n >= 12 && buf.starts_with(b"HTTP/1.1 "))
 }
 
-fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    pid > 1 && unsafe { libc::kill(pid, 0) } == 0
+fn group_alive(pgid: i32) -> bool {
+    // SAFETY: signal 0 only checks that a process of the group exists.
+    pgid > 1 && unsafe { libc::kill(-pgid, 0) } == 0
 }
 
 extern "C" fn stop_wrangler() {

@@ -5,7 +5,7 @@
 use futures_util::future::join_all;
 use switchyard_core::broker::DeliveryJob;
 use switchyard_host_cloudflare::CfHost;
-use worker::{event, Context, Env, MessageBatch, MessageExt, Result};
+use worker::{event, Context, Env, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(queue)]
 async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
@@ -37,4 +37,35 @@ async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context
     });
     join_all(runs).await;
     Ok(())
+}
+
+/// `POST /sweep` (reached only through the gateway's service binding): re-sends jobs the
+/// broker lost. The gateway calls it at most every few seconds while the hub has traffic.
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if req.path() != "/sweep" || req.method() != worker::Method::Post {
+        return Response::error("Not Found", 404);
+    }
+    let host = CfHost::from_env(&env).map_err(|e| worker::Error::RustError(e.0))?;
+    match switchyard_core::broker::sweep(&host).await {
+        Ok(n) => Response::from_json(&serde_json::json!({ "resent": n })),
+        Err(e) => {
+            worker::console_error!("sweep: {e}");
+            Response::error("sweep failed", 500)
+        }
+    }
+}
+
+/// The same sweep on a schedule (deployments set a cron trigger; `wrangler dev` does not fire
+/// them, which is why the gateway also asks for sweeps).
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match CfHost::from_env(&env) {
+        Ok(host) => {
+            if let Err(e) = switchyard_core::broker::sweep(&host).await {
+                worker::console_error!("scheduled sweep: {e}");
+            }
+        }
+        Err(e) => worker::console_error!("scheduled sweep settings: {e}"),
+    }
 }

@@ -3,12 +3,13 @@
 //! outbound security. Only 202 is delivered (TOTSCo API v2.0 §2.1.8.2); 400, 404 and
 //! 501/502/511 end delivery with a failure notification to the originator; anything else is
 //! retried with backoff under the routing ID's delivery policy until it times out (9008).
-//! A job is finished (acknowledged) only after its retry or notification is on the broker.
+//! A job is finished (acknowledged, and removed from the outbox) only after its retry or
+//! notification is itself in the outbox and on the broker.
 
 use switchyard_core::admin;
 use switchyard_core::archive;
 use switchyard_core::auth::seal;
-use switchyard_core::broker::{DeliveryJob, Protocol};
+use switchyard_core::broker::{self, DeliveryJob, Protocol};
 use switchyard_core::config::{DeliveryPolicy, Endpoint, EndpointAuth};
 use switchyard_core::delivery::{self, CachedToken, Credential, Outcome};
 use switchyard_core::directory::keys;
@@ -16,7 +17,7 @@ use switchyard_core::host::Host;
 use switchyard_core::ots::envelope::{self, Envelope};
 use switchyard_core::ots::failure::{self, FaultCode};
 use switchyard_core::ots::MESSAGE_DELIVERY_FAILURE;
-use switchyard_core::ports::{Archive, HttpClient, KeyValue, PortResult, Queue};
+use switchyard_core::ports::{Archive, HttpClient, KeyValue, PortResult};
 use switchyard_core::{ids, store};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -37,8 +38,17 @@ pub enum Finished {
     Unreadable,
 }
 
-/// Runs one job. `Err` means the host failed: the job must stay on the broker.
+/// Runs one job. `Err` means the host failed: the job must stay on the broker. A job that
+/// ended leaves the outbox; a retry replaced its entry with the new due time.
 pub async fn deliver(host: &impl Host, job: &DeliveryJob) -> PortResult<Finished> {
+    let finished = attempt_job(host, job).await?;
+    if !matches!(finished, Finished::Retrying(_)) {
+        broker::finished(host, job).await?;
+    }
+    Ok(finished)
+}
+
+async fn attempt_job(host: &impl Host, job: &DeliveryJob) -> PortResult<Finished> {
     let Some(payload) = host.archive()?.get(&job.archive_key).await? else {
         host.log_error(&format!("deliver {}: archived message {} is missing", job.message_id, job.archive_key));
         return Ok(Finished::Unreadable);
@@ -136,7 +146,7 @@ async fn retry(host: &impl Host, job: &DeliveryJob, env: &Envelope) -> PortResul
     match delivery::next_delay_secs(&policy, attempts, elapsed, u32::from_le_bytes(jitter)) {
         Some(delay) => {
             let next = DeliveryJob { attempts, ..job.clone() };
-            host.queue()?.send_after(&next.to_json(), delay).await?;
+            broker::enqueue(host, &next, delay).await?;
             Ok(Finished::Retrying(delay))
         }
         None => fail(host, env, FaultCode::TimedOut).await,
@@ -167,6 +177,6 @@ async fn fail(host: &impl Host, original: &Envelope, code: FaultCode) -> PortRes
         accepted_at_ms,
         attempts: 0,
     };
-    host.queue()?.send(&job.to_json()).await?;
+    broker::enqueue(host, &job, 0).await?;
     Ok(Finished::Failed(code))
 }

@@ -27,8 +27,34 @@ impl super::Forward for Services<'_> {
     }
 }
 
+/// Ask `deliver` to sweep the outbox at most this often per gateway isolate.
+const SWEEP_EVERY_MS: u64 = 5_000;
+static LAST_SWEEP_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Starts an outbox sweep in the background when the last one is old enough, so jobs a
+/// crashed broker lost are re-sent as soon as the hub sees traffic again.
+fn kick_sweep(env: &Env, ctx: &Context) {
+    use std::sync::atomic::Ordering;
+    let now = js_sys::Date::now() as u64;
+    let last = LAST_SWEEP_MS.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < SWEEP_EVERY_MS || LAST_SWEEP_MS.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+        return;
+    }
+    let Ok(deliver) = env.service("FN_DELIVER") else { return };
+    ctx.wait_until(async move {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        if let Ok(req) = Request::new_with_init("https://deliver.internal/sweep", &init) {
+            if let Err(e) = deliver.fetch_request(req).await {
+                worker::console_error!("sweep request: {e}");
+            }
+        }
+    });
+}
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    kick_sweep(&env, &ctx);
     let host = match CfHost::from_env(&env) {
         Ok(h) => h,
         Err(e) => {

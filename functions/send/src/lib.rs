@@ -1,16 +1,17 @@
 //! Ingest. `POST /letterbox/{v1|v2}/post` (TOTSCo API v2.0 §2.1): the envelope is validated
 //! in the order of §2.1.8.1 and the message is acknowledged with 202 and an empty body only
 //! once it is in the archive and its delivery job is on the broker. A failure before that
-//! answers 500 and leaves the sender free to retry; nothing acknowledged is lost.
+//! answers 500 and leaves the sender free to retry; nothing acknowledged is lost (the job
+//! is in the outbox before it is queued, see `switchyard_core::broker`).
 
-use switchyard_core::broker::{DeliveryJob, Protocol};
+use switchyard_core::broker::{self, DeliveryJob, Protocol};
 use switchyard_core::host::{respond, Host};
 use switchyard_core::http::{HttpRequest, HttpResponse, Method};
 use switchyard_core::ots::envelope;
 use switchyard_core::ots::errors::{Failure, OtsError};
 use switchyard_core::ots::ingest::{self, Lookups};
 use switchyard_core::ots;
-use switchyard_core::ports::{Archive, Queue};
+use switchyard_core::ports::Archive;
 use switchyard_core::routes::trusted;
 use switchyard_core::{archive, ids, store};
 
@@ -65,6 +66,6 @@ async fn accept(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fai
         accepted_at_ms,
         attempts: 0,
     };
-    host.queue()?.send(&job.to_json()).await?;
+    broker::enqueue(host, &job, 0).await?;
     Ok(HttpResponse::empty(202))
 }

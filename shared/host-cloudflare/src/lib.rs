@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use switchyard_core::http::{HttpRequest, HttpResponse};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, PortError, PortResult, Queue,
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue,
 };
 use worker::{Env, Fetch, QueueContentType, RawMessageBuilder};
 
@@ -142,6 +142,61 @@ impl Archive for CfArchive {
     }
 }
 
+/// The outbox in R2 under `outbox/<message id>`: strongly consistent listing, and the due
+/// time in custom metadata so a sweep lists without reading every entry.
+pub struct CfOutbox(pub worker::Bucket);
+
+const OUTBOX_PREFIX: &str = "outbox/";
+const DUE_AT: &str = "dueAt";
+
+impl Outbox for CfOutbox {
+    async fn put(&self, message_id: &str, job_json: &str, due_at_ms: u64) -> PortResult<()> {
+        let meta = std::collections::HashMap::from([(DUE_AT.to_string(), due_at_ms.to_string())]);
+        self.0
+            .put(format!("{OUTBOX_PREFIX}{message_id}"), job_json.as_bytes().to_vec())
+            .custom_metadata(meta)
+            .execute()
+            .await
+            .map(|_| ())
+            .map_err(port_err)
+    }
+
+    async fn remove(&self, message_id: &str) -> PortResult<()> {
+        self.0.delete(format!("{OUTBOX_PREFIX}{message_id}")).await.map_err(port_err)
+    }
+
+    async fn overdue(&self, before_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = self.0.list().prefix(OUTBOX_PREFIX).include(vec![worker::Include::CustomMetadata]);
+            if let Some(c) = cursor.take() {
+                q = q.cursor(c);
+            }
+            let page = q.execute().await.map_err(port_err)?;
+            for obj in page.objects() {
+                let due = obj.custom_metadata().ok().and_then(|m| m.get(DUE_AT).and_then(|v| v.parse::<u64>().ok())).unwrap_or(0);
+                if due < before_ms && keys.len() < limit {
+                    keys.push(obj.key());
+                }
+            }
+            match page.cursor() {
+                Some(c) if page.truncated() && keys.len() < limit => cursor = Some(c),
+                _ => break,
+            }
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(obj) = self.0.get(&key).execute().await.map_err(port_err)? {
+                if let Some(body) = obj.body() {
+                    out.push(body.bytes().await.map_err(port_err)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Outbound HTTP through `fetch`, bounded by an abort after `timeout_ms`.
 pub struct CfHttp;
 
@@ -173,6 +228,7 @@ pub struct CfHost {
     kv: Option<CfKv>,
     queue: Option<CfQueue>,
     archive: Option<CfArchive>,
+    outbox: Option<CfOutbox>,
     http: CfHttp,
     settings: switchyard_core::host::Settings,
 }
@@ -185,6 +241,7 @@ impl CfHost {
             kv: CfKv::from_env(env).ok(),
             queue: CfQueue::from_env(env).ok(),
             archive: CfArchive::from_env(env).ok(),
+            outbox: env.bucket(bindings::ARCHIVE).map(CfOutbox).ok(),
             http: CfHttp,
             settings,
         })
@@ -211,6 +268,7 @@ impl switchyard_core::host::Host for CfHost {
     type Kv = CfKv;
     type Queue = CfQueue;
     type Archive = CfArchive;
+    type Outbox = CfOutbox;
     type Http = CfHttp;
     type Signer = WebCryptoSigner;
 
@@ -222,6 +280,9 @@ impl switchyard_core::host::Host for CfHost {
     }
     fn archive(&self) -> PortResult<&CfArchive> {
         unbound(self.archive.as_ref(), bindings::ARCHIVE)
+    }
+    fn outbox(&self) -> PortResult<&CfOutbox> {
+        unbound(self.outbox.as_ref(), bindings::ARCHIVE)
     }
     fn http(&self) -> PortResult<&CfHttp> {
         Ok(&self.http)

@@ -7,7 +7,7 @@
 use switchyard_core::host::{Host, Settings};
 use switchyard_core::http::{HttpRequest, HttpResponse, Method};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, PortError, PortResult, Queue,
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue,
 };
 
 /// The Spin key-value store every component opens.
@@ -90,6 +90,22 @@ impl SpinOutbox {
     }
 }
 
+/// On Spin the broker is itself the key-value outbox, which survives restarts: a job stays
+/// there until `deliver` finished it. Nothing more needs recording.
+pub struct SpinDurableBroker;
+
+impl Outbox for SpinDurableBroker {
+    async fn put(&self, _message_id: &str, _job_json: &str, _due_at_ms: u64) -> PortResult<()> {
+        Ok(())
+    }
+    async fn remove(&self, _message_id: &str) -> PortResult<()> {
+        Ok(())
+    }
+    async fn overdue(&self, _before_ms: u64, _limit: usize) -> PortResult<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+}
+
 pub struct SpinArchive(SpinKv);
 
 impl Archive for SpinArchive {
@@ -160,6 +176,7 @@ impl Host for SpinHost {
     type Kv = SpinKv;
     type Queue = SpinOutbox;
     type Archive = SpinArchive;
+    type Outbox = SpinDurableBroker;
     type Http = SpinHttp;
     type Signer = switchyard_core::signing::RsaSigner;
 
@@ -171,6 +188,9 @@ impl Host for SpinHost {
     }
     fn archive(&self) -> PortResult<&SpinArchive> {
         Ok(&self.archive)
+    }
+    fn outbox(&self) -> PortResult<&SpinDurableBroker> {
+        Ok(&SpinDurableBroker)
     }
     fn http(&self) -> PortResult<&SpinHttp> {
         Ok(&self.http)
