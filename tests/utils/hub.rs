@@ -106,14 +106,17 @@ impl HubProcess {
     /// (Re)starts wrangler on a free port with the same state directory.
     pub fn spawn(&mut self) {
         let root = root();
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let free = || TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        // Each hub gets its own inspector port too: two on the default 9229 collide.
+        let (port, inspector) = (free(), free());
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
         let child = {
             use std::os::unix::process::CommandExt;
             Command::new(root.join("node_modules/.bin/wrangler"))
                 .arg("dev")
                 .args(&self.configs)
-                .args(["--port", &port.to_string(), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn"])
+                .args(["--port", &port.to_string(), "--inspector-port", &inspector.to_string(), "--ip", "127.0.0.1"])
+                .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
                 .arg("--persist-to")
                 .arg(self.dir.join("state"))
                 .env("CI", "true")
