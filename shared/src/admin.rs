@@ -54,7 +54,7 @@ pub fn participant_writes(list_type: &str, id: &str, body: &[u8]) -> Result<(Par
     if !valid_name(list_type) || !valid_name(id) {
         return Err(invalid("listType and id must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"));
     }
-    let mut doc: serde_json::Value = serde_json::from_slice(body).map_err(|e| invalid(format!("invalid JSON: {e}")))?;
+    let mut doc: serde_json::Value = crate::json::parse_value(body).map_err(|e| invalid(format!("invalid JSON: {e}")))?;
     let obj = doc.as_object_mut().ok_or_else(|| invalid("the body must be a JSON object"))?;
     match obj.get("id") {
         Some(v) if v.as_str() != Some(id) => return Err(invalid("id in the body differs from the path")),
@@ -206,7 +206,7 @@ pub fn routing_id_writes(routing_id: &str, body: &[u8]) -> Result<Vec<Write>, Ad
     if !valid_name(routing_id) {
         return Err(invalid("routingID must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"));
     }
-    let cfg: RoutingIdConfig = serde_json::from_slice(body).map_err(|e| invalid(format!("invalid routing ID config: {e}")))?;
+    let cfg: RoutingIdConfig = crate::json::parse(body).map_err(|e| invalid(format!("invalid routing ID config: {e}")))?;
     routing_entry(routing_id, &cfg)
 }
 

@@ -19,6 +19,7 @@ pub mod directory;
 pub mod host;
 pub mod http;
 pub mod ids;
+pub mod json;
 pub mod net;
 pub mod ots;
 pub mod ports;

@@ -1,6 +1,7 @@
 //! Black-box suites against a running hub (see utils/hub.rs for how it is found or started).
 
 mod e2e_admin;
+mod e2e_bad_input;
 mod e2e_durability;
 mod e2e_ots_apikeys;
 mod e2e_ots_delivery;

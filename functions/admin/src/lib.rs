@@ -89,7 +89,7 @@ async fn put_participant(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> R
 async fn put_endpoint(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> Result<HttpResponse, Failure> {
     let kv = host.kv()?;
     store::participant(kv, lt, id).await?.ok_or(OtsError::NotFound)?;
-    let ep: Endpoint = serde_json::from_slice(body).map_err(|e| OtsError::BadRequest(format!("invalid endpoint: {e}")))?;
+    let ep: Endpoint = switchyard_core::json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid endpoint: {e}")))?;
     let s = host.settings();
     let sealed = admin::sealed_endpoint(ep, &s.seal_key, host, s.allow_loopback_http)?;
     store::put_json(kv, &keys::endpoint(lt, id), &sealed).await?;
@@ -104,7 +104,7 @@ async fn get_endpoint(host: &impl Host, lt: &str, id: &str) -> Result<HttpRespon
 }
 
 async fn create_client(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
-    let grant: ClientGrant = serde_json::from_slice(body).map_err(|e| OtsError::BadRequest(format!("invalid client: {e}")))?;
+    let grant: ClientGrant = switchyard_core::json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid client: {e}")))?;
     let client_id = ids::random_hex(host, 16)?;
     let client_secret = ids::random_hex(host, 32)?;
     let record = admin::client_record(&client_id, &client_secret, grant, host)?;
@@ -132,7 +132,7 @@ async fn rotate_key(host: &impl Host, id: &str, slot: &str) -> Result<HttpRespon
 }
 
 async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
-    let bundle: Bundle = serde_json::from_slice(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
+    let bundle: Bundle = switchyard_core::json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
     let s = host.settings();
     let writes = admin::bundle_writes(&bundle, &s.seal_key, host, s.allow_loopback_http)?;
     write_all(host, writes).await?;

@@ -26,7 +26,8 @@ pub fn to_worker_request(r: &HttpRequest) -> Result<Request> {
     }
     let mut init = RequestInit::new();
     init.with_method(worker::Method::from(r.method.as_str().to_string())).with_headers(headers);
-    if !r.body.is_empty() {
+    // Fetch refuses a body on GET and HEAD; such a body carries nothing the hub reads.
+    if !r.body.is_empty() && !matches!(r.method, Method::Get | Method::Head) {
         init.with_body(Some(js_sys::Uint8Array::from(r.body.as_slice()).into()));
     }
     Request::new_with_init(&r.url, &init)

@@ -49,8 +49,7 @@ pub fn parse_archived(body: &[u8]) -> Result<Envelope, OtsError> {
 
 /// `ingest` is the letterbox version for a post being validated, `None` for archived mail.
 fn parse_with(body: &[u8], ingest: Option<ApiVersion>) -> Result<Envelope, OtsError> {
-    let doc: Value = serde_json::from_slice(body)
-        .map_err(|e| OtsError::Schema(format!("[Path '/'] Invalid JSON: {}", json_error_kind(&e))))?;
+    let doc: Value = crate::json::parse_value(body).map_err(|e| OtsError::Schema(format!("[Path '/'] Invalid JSON: {e}")))?;
     let root = object(&doc, "")?;
     let env = object(required(root, "", "envelope")?, "/envelope")?;
     let source = party(required(env, "/envelope", "source")?, "/envelope/source", ingest.is_some())?;
@@ -160,9 +159,6 @@ fn pointer_escape(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-fn json_error_kind(e: &serde_json::Error) -> String {
-    format!("{e}")
-}
 
 #[cfg(test)]
 mod tests {
@@ -207,6 +203,8 @@ mod tests {
         assert!(detail(parse(no_body.as_bytes(), ApiVersion::V2)).contains("residentialSwitchMatchRequest"));
         assert!(parse(no_body.as_bytes(), ApiVersion::V1).is_ok());
         assert!(parse_archived(no_corr.as_bytes()).is_ok(), "hub notifications have no source correlationID");
+        let dup = OK.replace(r#""routingID":"#, r#""routingID":"x","routingID":"#);
+        assert!(detail(parse(dup.as_bytes(), ApiVersion::V2)).contains("duplicate key"));
         let long = OK.replace("c-1", &"x".repeat(257));
         assert!(detail(parse(long.as_bytes(), ApiVersion::V2)).contains("too long"));
     }

@@ -1,0 +1,91 @@
+//! Bad input to every endpoint gets a clean 4xx with the hub's error body: truncated,
+//! oversized, deeply nested, non-UTF-8, duplicate-key and wrong-content-type bodies. Never a
+//! 5xx, never a hang (each call has a 30 s timeout).
+
+use switchyard_tests::api::call;
+use switchyard_tests::Fixture;
+
+fn bodies(valid: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let mut truncated = valid.to_vec();
+    truncated.truncate(valid.len() / 2);
+    let mut non_utf8 = valid.to_vec();
+    if let Some(pos) = non_utf8.windows(4).position(|w| w == b"test") {
+        non_utf8[pos..pos + 4].copy_from_slice(&[0xff, 0xfe, 0xc3, 0x28]);
+    } else {
+        non_utf8.extend_from_slice(&[0xff, 0xfe]);
+    }
+    let mut duplicate = b"{\"envelope\":1,".to_vec();
+    duplicate.extend_from_slice(&valid[1..]);
+    vec![
+        ("truncated", truncated, "application/json"),
+        ("oversized", vec![b' '; 1_100_000], "application/json"),
+        ("deeply nested", format!("{}{}", "[".repeat(50_000), "]".repeat(50_000)).into_bytes(), "application/json"),
+        ("deeply nested object", "{\"a\":".repeat(20_000).into_bytes(), "application/json"),
+        ("non-UTF-8", non_utf8, "application/json"),
+        ("duplicate key", duplicate, "application/json"),
+        ("wrong content type", b"<envelope><source/></envelope>".to_vec(), "application/xml"),
+        ("empty", Vec::new(), "application/json"),
+    ]
+}
+
+/// Every answer is a 4xx whose body is JSON with the hub's error fields.
+fn assert_clean_4xx(what: &str, endpoint: &str, r: &switchyard_tests::Resp) {
+    assert!((400..500).contains(&r.status), "{endpoint} with a {what} body answered {}: {}", r.status, r.text());
+    let body = r.json();
+    let has_code = ["code", "errorCode", "error"].iter().any(|k| body.get(k).is_some_and(|v| v.is_string()));
+    assert!(has_code, "{endpoint} with a {what} body: no error code in {}", r.text());
+}
+
+#[test]
+fn e2e_bad_bodies_to_every_endpoint() {
+    let f = Fixture::new();
+    let token = format!("Bearer {}", f.token());
+    let admin = format!("Bearer {}", f.hub.admin_token);
+    let valid = f.match_request("bad-input");
+    let endpoints: Vec<(&str, String, &str)> = vec![
+        ("POST", "/letterbox/v2/post".into(), token.as_str()),
+        ("POST", "/letterbox/v1/post".into(), token.as_str()),
+        ("GET", "/directory/v2/entry?listType=RCPID".into(), token.as_str()),
+        ("POST", "/oauth2/token".into(), ""),
+        ("POST", "/admin/v1/apply".into(), admin.as_str()),
+        ("PUT", format!("/admin/v1/participants/RCPID/{}", f.recipient), admin.as_str()),
+        ("PUT", format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient), admin.as_str()),
+        ("POST", "/admin/v1/clients".into(), admin.as_str()),
+        ("PUT", "/admin/v1/routing-ids/badInputRequest".into(), admin.as_str()),
+    ];
+    for (method, path, auth) in &endpoints {
+        for (what, body, ctype) in bodies(&valid) {
+            let mut headers = vec![("content-type", ctype)];
+            if !auth.is_empty() {
+                headers.push(("authorization", auth));
+            }
+            let r = call(method, &f.hub.url(path), &headers, &body);
+            if *method == "GET" && r.status == 200 {
+                continue; // a GET ignores its body
+            }
+            if path.starts_with("/oauth2") && ctype == "application/json" && what == "empty" {
+                assert_eq!(r.status, 415);
+                continue;
+            }
+            assert_clean_4xx(what, path, &r);
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(f.receiver.letters().is_empty(), "nothing refused was delivered");
+}
+
+#[test]
+fn e2e_letterbox_answers_name_the_problem() {
+    let f = Fixture::new();
+    let valid = f.match_request("named");
+    for (what, body, _) in bodies(&valid) {
+        let r = f.post(&body);
+        let description = r.json()["description"].as_str().unwrap_or_default().to_string();
+        match what {
+            "oversized" => assert_eq!(r.json()["errorCode"], "9017", "{}", r.text()),
+            "duplicate key" => assert!(description.contains("duplicate key"), "{description}"),
+            "deeply nested" | "deeply nested object" => assert!(description.contains("recursion limit"), "{description}"),
+            _ => assert!(description.starts_with("Schema validation failed in the Request: "), "{what}: {}", r.text()),
+        }
+    }
+}
