@@ -1,6 +1,6 @@
 # Switchyard. `make dev` runs the hub locally with the demo configuration; `make test` runs
 # every test. Both install what is missing first (pinned versions, skipped when present).
-.PHONY: dev test build tools clean
+.PHONY: dev test build tools clean bench load crash-test fuzz
 
 tools:
 	@infra/scripts/tools.sh
@@ -13,6 +13,23 @@ dev: build
 
 test: build
 	@infra/scripts/test.sh
+
+# Native core benchmarks and RSA signing inside workerd -> docs/benchmarks.md.
+bench: tools
+	@python3 infra/bench/core.py
+	@python3 infra/bench/signing.py
+
+# OTS load and latency at increasing rates (loopback only, bounded) -> docs/benchmarks.md.
+load: build
+	@python3 infra/bench/loadrun.py
+
+# SIGKILL the hub mid-stream, restart it, prove no acknowledged message is lost (also in make test).
+crash-test: build
+	@cargo test -p switchyard-tests --test it e2e_durability -- --nocapture
+
+# cargo-fuzz targets of the core, FUZZ_SECONDS each (default 60).
+fuzz:
+	@infra/scripts/fuzz.sh
 
 clean:
 	rm -rf target functions/*/build .wrangler/dev-configs

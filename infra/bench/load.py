@@ -96,17 +96,9 @@ def setup(base, admin_token, receiver_port):
     return sender, recipient, json.loads(body)["access_token"]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--base", default=os.environ.get("SWITCHYARD_BASE_URL", "http://127.0.0.1:8787"))
-    ap.add_argument("--admin-token", default=os.environ.get("SWITCHYARD_ADMIN_TOKEN", "switchyard-demo-admin-token"))
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds of load")
-    ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--rate", type=float, default=0, help="total messages per second (0 = as fast as the hub answers)")
-    ap.add_argument("--drain", type=float, default=60.0, help="seconds to wait for deliveries after the load")
-    ap.add_argument("--out", help="write the JSON result here too")
-    a = ap.parse_args()
-
+def run(base, admin_token, duration=20.0, concurrency=8, rate=0.0, drain=60.0):
+    """One load step; returns the result dict."""
+    a = argparse.Namespace(base=base, admin_token=admin_token, duration=duration, concurrency=concurrency, rate=rate, drain=drain)
     arrivals = Arrivals()
     srv = start_receiver(arrivals)
     sender, recipient, token = setup(a.base, a.admin_token, srv.server_address[1])
@@ -177,13 +169,27 @@ def main():
         "delivered": len(e2e), "missing": missing, "duplicates": duplicates,
         "every_accepted_arrived_exactly_once": missing == 0 and duplicates == 0,
     }
+    srv.shutdown()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", default=os.environ.get("SWITCHYARD_BASE_URL", "http://127.0.0.1:8787"))
+    ap.add_argument("--admin-token", default=os.environ.get("SWITCHYARD_ADMIN_TOKEN", "switchyard-demo-admin-token"))
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds of load")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--rate", type=float, default=0, help="total messages per second (0 = as fast as the hub answers)")
+    ap.add_argument("--drain", type=float, default=60.0, help="seconds to wait for deliveries after the load")
+    ap.add_argument("--out", help="write the JSON result here too")
+    a = ap.parse_args()
+    result = run(a.base, a.admin_token, a.duration, a.concurrency, a.rate, a.drain)
     text = json.dumps(result, indent=2)
     print(text)
     if a.out:
         with open(a.out, "w") as f:
             f.write(text + "\n")
-    srv.shutdown()
-    return 0 if missing == 0 else 1
+    return 0 if result["missing"] == 0 else 1
 
 
 if __name__ == "__main__":
