@@ -58,6 +58,20 @@ pub async fn enqueue(host: &impl Host, job: &DeliveryJob, delay_secs: u32) -> Po
     }
 }
 
+/// Accepts a new message: its payload into the archive and its job into the outbox (both
+/// at once), then the job onto the broker. When this returns `Ok`, the message is durable.
+pub async fn accept(host: &impl Host, job: &DeliveryJob, payload: &[u8]) -> PortResult<()> {
+    use crate::ports::Archive;
+    let json = job.to_json();
+    let (archive, outbox) = (host.archive()?, host.outbox()?);
+    futures_util::future::try_join(
+        archive.put(&job.archive_key, payload),
+        outbox.put(&job.message_id, &json, host.now_ms()),
+    )
+    .await?;
+    host.queue()?.send(&json).await
+}
+
 /// The job reached its end (delivered, failed and notified, or unreadable).
 pub async fn finished(host: &impl Host, job: &DeliveryJob) -> PortResult<()> {
     host.outbox()?.remove(&job.message_id).await

@@ -11,7 +11,7 @@ use switchyard_core::ots::envelope;
 use switchyard_core::ots::errors::{Failure, OtsError};
 use switchyard_core::ots::ingest::{self, Lookups};
 use switchyard_core::ots;
-use switchyard_core::ports::Archive;
+use futures_util::future::{try_join, try_join3};
 use switchyard_core::routes::trusted;
 use switchyard_core::{archive, ids, store};
 
@@ -29,43 +29,52 @@ async fn accept(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fai
     if req.method != Method::Post {
         return Err(OtsError::MethodNotAllowed.into());
     }
+    let env = envelope::parse(&req.body, version)?;
+    let (src, dst) = (&env.source, &env.destination);
+
+    // Every lookup at once: participants are read even when their list type turns out to be
+    // unknown (they are then absent), which costs less than waiting for the answer first.
     let kv = host.kv()?;
     // The gateway authenticated the caller and named its client.
     let client_id = req.header(trusted::CLIENT_ID).ok_or(OtsError::MissingCredentials)?;
-    let client = store::client(kv, client_id).await?.ok_or(OtsError::ResourceForbidden)?;
-
-    let env = envelope::parse(&req.body, version)?;
-    let (src, dst) = (&env.source, &env.destination);
-    let destination_list_known = store::list_type_known(kv, &dst.list_type).await?;
-    let source_list_known = if src.list_type == dst.list_type {
-        destination_list_known
-    } else {
-        store::list_type_known(kv, &src.list_type).await?
-    };
+    let same_list = src.list_type == dst.list_type;
+    let ((client, destination_list_known, source_list_known), (destination, source, routing)) = try_join(
+        try_join3(
+            store::client(kv, client_id),
+            store::list_type_known(kv, &dst.list_type),
+            async { if same_list { Ok(true) } else { store::list_type_known(kv, &src.list_type).await } },
+        ),
+        try_join3(
+            store::participant(kv, &dst.list_type, &dst.identity),
+            store::participant(kv, &src.list_type, &src.identity),
+            store::routing_id(kv, &env.routing_id),
+        ),
+    )
+    .await?;
+    let client = client.ok_or(OtsError::ResourceForbidden)?;
+    let source_list_known = if same_list { destination_list_known } else { source_list_known };
     let found = Lookups {
         destination_list_known,
         source_list_known,
-        destination: if destination_list_known { store::participant(kv, &dst.list_type, &dst.identity).await? } else { None },
-        source: if source_list_known { store::participant(kv, &src.list_type, &src.identity).await? } else { None },
-        routing: store::routing_id(kv, &env.routing_id).await?,
+        destination: destination.filter(|_| destination_list_known),
+        source: source.filter(|_| source_list_known),
+        routing,
     };
     ingest::check(&env, &client, req.header(trusted::REMOTE_IP), found)?;
 
-    // Durable before acknowledged: archive first, then the broker.
+    // Durable before acknowledged: archive and outbox, then the broker.
     let accepted_at_ms = host.now_ms();
     let message_id = ids::uuid_v4(host)?;
-    let archive_key = archive::ots_key(accepted_at_ms, &message_id);
-    host.archive()?.put(&archive_key, &req.body).await?;
     let job = DeliveryJob {
+        archive_key: archive::ots_key(accepted_at_ms, &message_id),
         message_id,
         protocol: Protocol::Ots,
-        archive_key,
         recipient_list_type: dst.list_type.clone(),
         recipient: dst.identity.clone(),
         routing_id: env.routing_id.clone(),
         accepted_at_ms,
         attempts: 0,
     };
-    broker::enqueue(host, &job, 0).await?;
+    broker::accept(host, &job, &req.body).await?;
     Ok(HttpResponse::empty(202))
 }
