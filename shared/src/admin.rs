@@ -179,16 +179,7 @@ pub fn rotate_key(client: &mut ClientRecord, slot: &str, token_secret: &[u8], no
     if slot != "primary" && slot != "secondary" {
         return Err(invalid("slot must be primary or secondary"));
     }
-    let iat = now_ms / 1000;
-    let claims = token::Claims {
-        iss: token::ISSUER.into(),
-        sub: client.client_id.clone(),
-        iat,
-        exp: iat + token::API_KEY_TTL_SECS,
-        kind: token::Kind::Apikey,
-        slot: Some(slot.into()),
-        jti: crate::ids::uuid_v4(entropy)?,
-    };
+    let claims = token::Claims::issue(&client.client_id, now_ms, token::Kind::Apikey, Some(slot), crate::ids::uuid_v4(entropy)?);
     let key = token::mint(&claims, token_secret);
     let mut salt = [0u8; 16];
     entropy.fill(&mut salt)?;

@@ -107,16 +107,7 @@ pub fn grant(
     if !super::secret::verify(&creds.client_secret, stored) || client.is_none() {
         return Err(TokenError::InvalidClient);
     }
-    let iat = now_ms / 1000;
-    let claims = token::Claims {
-        iss: token::ISSUER.into(),
-        sub: creds.client_id.clone(),
-        iat,
-        exp: iat + token::ACCESS_TOKEN_TTL_SECS,
-        kind: token::Kind::Access,
-        slot: None,
-        jti,
-    };
+    let claims = token::Claims::issue(&creds.client_id, now_ms, token::Kind::Access, None, jti);
     Ok(success(&token::mint(&claims, token_secret)))
 }
 

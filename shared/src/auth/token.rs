@@ -39,6 +39,19 @@ pub struct Claims {
     pub jti: String,
 }
 
+impl Claims {
+    /// Claims for `client_id` issued at `now_ms`: an access token lives one hour, an API key
+    /// six months (the slot names which of the client's two keys it is).
+    pub fn issue(client_id: &str, now_ms: u64, kind: Kind, slot: Option<&str>, jti: String) -> Claims {
+        let iat = now_ms / 1000;
+        let ttl = match kind {
+            Kind::Access => ACCESS_TOKEN_TTL_SECS,
+            Kind::Apikey => API_KEY_TTL_SECS,
+        };
+        Claims { iss: ISSUER.into(), sub: client_id.into(), iat, exp: iat + ttl, kind, slot: slot.map(Into::into), jti }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
     Malformed,
