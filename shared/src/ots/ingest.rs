@@ -1,8 +1,6 @@
 //! The letterbox acceptance checks after authentication and structure, in the order of
 //! TOTSCo API v2.0 §2.1.8.1: envelope contents, authorisation, account status.
 
-use alloc::format;
-
 use super::envelope::Envelope;
 use super::errors::OtsError;
 use super::REQUEST_SUFFIX;
@@ -40,9 +38,9 @@ pub fn check(env: &Envelope, client: &ClientRecord, remote_ip: Option<&str>, fou
     let routing = found.routing.ok_or(OtsError::UnknownRoutingId)?;
     // Replies echo the original source correlationID (§2.1.5); requests need not carry one.
     if !env.routing_id.ends_with(REQUEST_SUFFIX) && env.destination.correlation_id.is_none() {
-        return Err(OtsError::Schema(format!(
-            "[Path '/envelope/destination'] Object has missing required properties ([\"correlationID\"])"
-        )));
+        return Err(OtsError::Schema(
+            "[Path '/envelope/destination'] Object has missing required properties ([\"correlationID\"])".into(),
+        ));
     }
 
     // Authorisation: the client sends for this source from a registered network (9004) and
