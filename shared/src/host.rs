@@ -44,6 +44,8 @@ pub mod names {
     pub const SIGNING_KEY: &str = "SWITCHYARD_SIGNING_KEY";
     /// Seconds an overdue outbox entry waits before a sweep re-sends its job (default 60).
     pub const OUTBOX_GRACE_SECS: &str = "SWITCHYARD_OUTBOX_GRACE_SECS";
+    /// Comma-separated APIs answered with 503/700700 until the setting changes.
+    pub const BLOCKED_APIS: &str = "SWITCHYARD_BLOCKED_APIS";
 }
 
 /// Settings every function reads from host secrets and variables.
@@ -58,6 +60,8 @@ pub struct Settings {
     pub signing_key: Option<String>,
     /// How long past its due time an unfinished job waits before a sweep re-sends it.
     pub outbox_grace_ms: u64,
+    /// APIs the operator blocked for now (`letterbox`, `directory`, `token`): 503/700700.
+    pub blocked_apis: Vec<String>,
 }
 
 /// Default for [`Settings::outbox_grace_ms`]: longer than any broker backlog seen locally.
@@ -84,6 +88,9 @@ impl Settings {
             hub_identity: lookup(names::HUB_IDENTITY).unwrap_or_else(|| crate::ots::DEFAULT_HUB_IDENTITY.to_string()),
             allow_loopback_http: lookup(names::ALLOW_LOOPBACK_HTTP).is_some_and(|v| v == "true"),
             signing_key: lookup(names::SIGNING_KEY).map(|k| k.replace("\\n", "\n")),
+            blocked_apis: lookup(names::BLOCKED_APIS)
+                .map(|v| v.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect())
+                .unwrap_or_default(),
             outbox_grace_ms: lookup(names::OUTBOX_GRACE_SECS).and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_OUTBOX_GRACE_SECS) * 1000,
         })
     }

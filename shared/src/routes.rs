@@ -14,6 +14,17 @@ pub enum Function {
 }
 
 impl Function {
+    /// The API an operator can block (503/700700) by this name in `SWITCHYARD_BLOCKED_APIS`.
+    /// The admin API cannot be blocked: it is how the operator unblocks the others.
+    pub fn api(self) -> Option<&'static str> {
+        match self {
+            Function::Send => Some("letterbox"),
+            Function::Directory => Some("directory"),
+            Function::Token => Some("token"),
+            Function::Webhooks | Function::Replay | Function::Deliver | Function::Admin => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Function::Send => "send",
@@ -79,6 +90,14 @@ pub fn admit_size(route: &Route, path: &str, body_len: usize) -> Result<(), crat
     Ok(())
 }
 
+/// 503/700700 when the operator blocked the route's API (`SWITCHYARD_BLOCKED_APIS`).
+pub fn admit_unblocked(route: &Route, blocked: &[alloc::string::String]) -> Result<(), crate::ots::errors::OtsError> {
+    match route.function.api() {
+        Some(api) if blocked.iter().any(|b| b == api) => Err(crate::ots::errors::OtsError::ApiBlocked),
+        _ => Ok(()),
+    }
+}
+
 /// Headers the gateway sets for the function after authenticating the caller. Anything the
 /// caller sent under these names is removed first.
 pub mod trusted {
@@ -104,5 +123,8 @@ mod tests {
         assert!(admit_size(&send, "/letterbox/v2/post", 256_000).is_ok());
         assert_eq!(admit_size(&send, "/letterbox/v2/post", 256_001).unwrap_err().body()["errorCode"], "9017");
         assert_eq!(admit_size(&send, "/letterbox/v1/post", 256_001).unwrap_err().body()["code"], "400");
+        let blocked = [alloc::string::String::from("letterbox")];
+        assert_eq!(admit_unblocked(&send, &blocked).unwrap_err().status(), 503);
+        assert!(admit_unblocked(&route("/admin/v1/apply").unwrap(), &[alloc::string::String::from("admin")]).is_ok());
     }
 }

@@ -79,6 +79,18 @@ pub struct HubProcess {
 impl HubProcess {
     /// Stages the configs with the given admin token and extra settings, then starts.
     pub fn start(dir: &Path, admin_token: &str, extra: &[(&str, String)]) -> HubProcess {
+        let mut p = HubProcess::stage(dir, admin_token, extra);
+        p.spawn();
+        p
+    }
+
+    /// The staged wrangler config of `function` (edit it before [`HubProcess::spawn`]).
+    pub fn config(&self, function: &str) -> PathBuf {
+        self.dir.join("configs").join(function).join("wrangler.toml")
+    }
+
+    /// Stages the configs without starting wrangler.
+    pub fn stage(dir: &Path, admin_token: &str, extra: &[(&str, String)]) -> HubProcess {
         let root = root();
         std::fs::create_dir_all(dir).expect("temp dir");
         let mut vars = format!(
@@ -98,9 +110,7 @@ impl HubProcess {
             .expect("infra/scripts/stage.sh");
         assert!(staged.status.success(), "stage.sh: {}", String::from_utf8_lossy(&staged.stderr));
         let configs = String::from_utf8_lossy(&staged.stdout).split_whitespace().map(String::from).collect();
-        let mut p = HubProcess { base: String::new(), log: dir.join("wrangler.log"), pgid: 0, dir: dir.to_path_buf(), configs, child: None };
-        p.spawn();
-        p
+        HubProcess { base: String::new(), log: dir.join("wrangler.log"), pgid: 0, dir: dir.to_path_buf(), configs, child: None }
     }
 
     /// (Re)starts wrangler on a free port with the same state directory.

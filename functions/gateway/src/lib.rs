@@ -39,6 +39,10 @@ pub async fn handle(
         return OtsError::NotFound.response();
     };
     req.headers.retain(|(k, _)| !k.starts_with(trusted::PREFIX));
+    // An operator's block answers before anything else (503/700700, §2.1.8.1).
+    if let Err(e) = routes::admit_unblocked(&route, &host.settings().blocked_apis) {
+        return e.response();
+    }
 
     match route.guard {
         Guard::Open => {}

@@ -50,6 +50,8 @@ pub enum OtsError {
     MethodNotAllowed,
     /// 500/101503: the back end (storage or broker) could not be reached; nothing was accepted.
     Backend,
+    /// 503/700700: the operator blocked this API for a while.
+    ApiBlocked,
 }
 
 impl OtsError {
@@ -64,6 +66,7 @@ impl OtsError {
             NotFound => 404,
             MethodNotAllowed => 405,
             Backend => 500,
+            ApiBlocked => 503,
         }
     }
 
@@ -130,6 +133,11 @@ impl OtsError {
                 "type": "Status report",
                 "message": "Runtime Error",
                 "description": "Error connecting to the back end"
+            }),
+            ApiBlocked => json!({
+                "code": "700700",
+                "type": "API blocked",
+                "description": "This API has been blocked temporarily. Please try again later or contact the system administrators."
             }),
         }
     }
