@@ -67,6 +67,7 @@ pub async fn handle(
                             Err(e) => return backend(host, &e.0),
                         }
                     }
+                    req.headers.push((trusted::CLIENT_GRANT.into(), trusted::encode_grant(&caller.client.grant)));
                     req.headers.push((trusted::CLIENT_ID.into(), caller.client.client_id));
                     req.headers.push((trusted::AUTH_KIND.into(), caller.via.into()));
                 }

@@ -5,6 +5,7 @@
 //! is in the outbox before it is queued, see `switchyard_core::broker`).
 
 use switchyard_core::broker::{self, DeliveryJob, Protocol};
+use switchyard_core::config::ClientRecord;
 use switchyard_core::host::{respond, Host};
 use switchyard_core::http::{HttpRequest, HttpResponse, Method};
 use switchyard_core::ots::envelope;
@@ -38,9 +39,17 @@ async fn accept(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fai
     // The gateway authenticated the caller and named its client.
     let client_id = req.header(trusted::CLIENT_ID).ok_or(OtsError::MissingCredentials)?;
     let same_list = src.list_type == dst.list_type;
+    // The gateway passes the grant it loaded; without it, read the client record.
+    let forwarded = req.header(trusted::CLIENT_GRANT).and_then(trusted::decode_grant).map(|grant| ClientRecord {
+        client_id: client_id.into(),
+        secret_hash: String::new(),
+        grant,
+        primary_key: None,
+        secondary_key: None,
+    });
     let ((client, destination_list_known, source_list_known), (destination, source, routing)) = try_join(
         try_join3(
-            store::client(kv, client_id),
+            async { if forwarded.is_some() { Ok(forwarded) } else { store::client(kv, client_id).await } },
             store::list_type_known(kv, &dst.list_type),
             async { if same_list { Ok(true) } else { store::list_type_known(kv, &src.list_type).await } },
         ),
