@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use switchyard_tests::api::{letter, short_routing_id};
-use switchyard_tests::receiver::{refused_url, Arrival};
+use switchyard_tests::receiver::{Arrival, RefusingPort};
 use switchyard_tests::Fixture;
 
 const WAIT: Duration = Duration::from_secs(25);
@@ -127,7 +127,8 @@ fn e2e_no_answer_within_the_attempt_timeout_is_retried_then_9008() {
 #[test]
 fn e2e_refused_connection_is_retried_then_9008() {
     let (f, rid) = fixture(4);
-    let endpoint = json!({ "url": refused_url("/letterbox/v2/post"), "auth": { "type": "none" } });
+    let refusing = RefusingPort::new();
+    let endpoint = json!({ "url": refusing.url("/letterbox/v2/post"), "auth": { "type": "none" } });
     assert_eq!(f.hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient), &endpoint).status, 200);
     send(&f, &rid, "refused");
     let got = notifications(&f, 1);

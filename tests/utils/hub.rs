@@ -113,8 +113,19 @@ impl HubProcess {
         HubProcess { base: String::new(), log: dir.join("wrangler.log"), pgid: 0, dir: dir.to_path_buf(), configs, child: None }
     }
 
-    /// (Re)starts wrangler on a free port with the same state directory.
+    /// (Re)starts wrangler on a free port with the same state directory. A port can be taken
+    /// between choosing it and wrangler binding it, so a start that exits early is retried.
     pub fn spawn(&mut self) {
+        for attempt in 1..=3 {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(tail) if attempt == 3 => panic!("wrangler dev exited:\n{tail}"),
+                Err(_) => continue,
+            }
+        }
+    }
+
+    fn try_spawn(&mut self) -> Result<(), String> {
         let root = root();
         let free = || TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
         // Each hub gets its own inspector port too: two on the default 9229 collide.
@@ -142,14 +153,19 @@ impl HubProcess {
         self.pgid = child.id() as i32;
         self.child = Some(child);
         let started = Instant::now();
+        let log = self.log.clone();
+        let tail = move || std::fs::read_to_string(&log).unwrap_or_default();
         while !answers(port) {
-            let tail = || std::fs::read_to_string(&self.log).unwrap_or_default();
             assert!(started.elapsed() < START_TIMEOUT, "wrangler dev did not answer within {START_TIMEOUT:?}:\n{}", tail());
             let exited = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
-            assert!(!exited, "wrangler dev exited:\n{}", tail());
+            if exited {
+                self.kill_hard();
+                return Err(tail());
+            }
             std::thread::sleep(Duration::from_millis(300));
         }
         self.base = format!("http://127.0.0.1:{port}");
+        Ok(())
     }
 
     /// SIGKILL to the whole process group (wrangler, workerd): no chance to flush anything.

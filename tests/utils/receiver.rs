@@ -164,8 +164,45 @@ fn token_answer(st: &mut State, a: &Arrival) -> (u16, Vec<u8>) {
     (200, serde_json::to_vec(&serde_json::json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })).unwrap())
 }
 
-/// A loopback URL nothing listens on: connections to it are refused.
-pub fn refused_url(path: &str) -> String {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    format!("http://127.0.0.1:{port}{path}")
+/// A loopback port that refuses connections: a socket bound to it but never listening, so
+/// no other process can take the port while the test uses it. Closed on drop.
+pub struct RefusingPort {
+    fd: i32,
+    pub port: u16,
+}
+
+impl RefusingPort {
+    pub fn new() -> RefusingPort {
+        // SAFETY: plain socket calls on a fresh descriptor owned by this value.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket");
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            assert_eq!(libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len), 0, "bind");
+            let mut bound: libc::sockaddr_in = std::mem::zeroed();
+            let mut blen = len;
+            assert_eq!(libc::getsockname(fd, &mut bound as *mut _ as *mut libc::sockaddr, &mut blen), 0, "getsockname");
+            RefusingPort { fd, port: u16::from_be(bound.sin_port) }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Default for RefusingPort {
+    fn default() -> Self {
+        RefusingPort::new()
+    }
+}
+
+impl Drop for RefusingPort {
+    fn drop(&mut self) {
+        // SAFETY: closes the descriptor this value owns.
+        unsafe { libc::close(self.fd) };
+    }
 }
