@@ -30,7 +30,7 @@ def wait_http(base, proc, log, timeout=180):
 
 def start_wrangler(config_args, state_dir, log):
     port, inspector = free_port(), free_port()
-    env = dict(os.environ, CI="true", WRANGLER_SEND_METRICS="false")
+    env = dict(os.environ, CI="true", WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false")
     proc = subprocess.Popen(
         [os.path.join(ROOT, "node_modules/.bin/wrangler"), "dev", *config_args, "--port", str(port), "--inspector-port", str(inspector),
          "--ip", "127.0.0.1", "--persist-to", state_dir, "--show-interactive-dev-session=false", "--log-level", "warn"],

@@ -7,7 +7,8 @@ WASM_BINDGEN_VERSION=0.2.130
 WRANGLER_VERSION=4.86.0
 # Every function, gateway first: the first wrangler config is the one served on the port.
 FUNCTIONS=(gateway send webhooks directory replay token deliver admin)
-export CI=true WRANGLER_SEND_METRICS=false
+# No internet here: do not fetch the `Request.cf` sample from Cloudflare at every start.
+export CI=true WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
 config_of() { # the wrangler config of a function
   if [ "$1" = gateway ]; then echo "$ROOT/wrangler.toml"; else echo "$ROOT/functions/$1/wrangler.toml"; fi

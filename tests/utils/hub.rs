@@ -142,6 +142,7 @@ impl HubProcess {
                 .arg(self.dir.join("state"))
                 .env("CI", "true")
                 .env("WRANGLER_SEND_METRICS", "false")
+                .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
                 .current_dir(&root)
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().expect("log"))
