@@ -6,7 +6,7 @@ starts one: every function in one `wrangler dev`, with a fresh state directory a
 seed, on free loopback ports. Each step runs for a fixed time (LOAD_STEP_SECONDS, default
 15) and waits for every accepted message to arrive. Writes infra/bench/results/load.json and
 the load section of docs/benchmarks.md."""
-import json, os, secrets, subprocess, sys, tempfile, time, urllib.request
+import json, os, secrets, shutil, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import ROOT, machine, start_wrangler, stop, write_section
@@ -28,15 +28,15 @@ def own_hub():
     seed = open(os.path.join(ROOT, "infra/seed/demo.json"), "rb").read()
     req = urllib.request.Request(base + "/admin/v1/apply", data=seed, method="POST", headers={"authorization": f"Bearer {admin}"})
     urllib.request.urlopen(req, timeout=30).read()
-    return proc, base, admin
+    return proc, base, admin, tmp
 
 
 def main():
     step = float(os.environ.get("LOAD_STEP_SECONDS", "15"))
-    proc = None
+    proc, tmp = None, None
     base, admin = os.environ.get("SWITCHYARD_BASE_URL"), os.environ.get("SWITCHYARD_ADMIN_TOKEN")
     if not base:
-        proc, base, admin = own_hub()
+        proc, base, admin, tmp = own_hub()
     steps = []
     try:
         for rate in RATES:
@@ -46,6 +46,8 @@ def main():
                   f"ingress-to-receiver {r['ingress_to_receiver_ms']}, errors {r['errors']}, exactly once {r['every_accepted_arrived_exactly_once']}", flush=True)
     finally:
         stop(proc)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
     out = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "step_seconds": step, "steps": steps}
     os.makedirs(os.path.join(ROOT, "infra/bench/results"), exist_ok=True)
     json.dump(out, open(os.path.join(ROOT, "infra/bench/results/load.json"), "w"), indent=2)

@@ -3,7 +3,7 @@
 against RustCrypto compiled to wasm. workerd's clock stands still while a request computes,
 so each figure is timed from outside: (time of n signatures - time of n=0) / n, median of
 several runs. Writes infra/bench/results/signing.json and its section of docs/benchmarks.md."""
-import json, os, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import ROOT, machine, start_wrangler, stop, write_section
@@ -48,6 +48,7 @@ def main():
                 print(f"rsa-{bits} {impl:10s} in workerd: {results[f'{impl}-{bits}']['median_ms']} ms/sign (median of {RUNS})", flush=True)
     finally:
         stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
     out = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "identical_signatures": True, "results": results}
     os.makedirs(os.path.join(ROOT, "infra/bench/results"), exist_ok=True)
     json.dump(out, open(os.path.join(ROOT, "infra/bench/results/signing.json"), "w"), indent=2)

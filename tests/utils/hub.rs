@@ -21,6 +21,8 @@ pub struct Hub {
 
 static HUB: OnceLock<Hub> = OnceLock::new();
 static PGID: AtomicI32 = AtomicI32::new(0);
+/// The shared hub's temporary directory, removed at exit unless SWITCHYARD_KEEP_STATE is set.
+static SHARED_DIR: OnceLock<PathBuf> = OnceLock::new();
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 
 pub fn hub() -> &'static Hub {
@@ -58,6 +60,7 @@ fn start_wrangler() -> Hub {
     let extra = [("SWITCHYARD_SIGNING_KEY", signing_key_pem.trim().replace('\n', "\\n"))];
     let process = HubProcess::start(&dir, &admin_token, &extra);
     PGID.store(process.pgid, Ordering::SeqCst);
+    let _ = SHARED_DIR.set(dir.clone());
     let (base, log) = (process.base.clone(), process.log.clone());
     // The shared hub lives as long as the test binary; atexit stops it.
     std::mem::forget(process);
@@ -188,13 +191,8 @@ impl HubProcess {
 
 impl Drop for HubProcess {
     fn drop(&mut self) {
-        if self.pgid > 1 {
-            // SAFETY: as in kill_hard.
-            unsafe { libc::kill(-self.pgid, libc::SIGTERM) };
-            if let Some(mut c) = self.child.take() {
-                let _ = c.wait();
-            }
-        }
+        self.kill_hard();
+        remove_unless_kept(&self.dir);
     }
 }
 
@@ -221,5 +219,16 @@ extern "C" fn stop_wrangler() {
         unsafe { libc::kill(-pgid, libc::SIGTERM) };
         std::thread::sleep(Duration::from_millis(500));
         unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+    if let Some(dir) = SHARED_DIR.get() {
+        remove_unless_kept(dir);
+    }
+}
+
+/// Test state is removed when the test is done; `SWITCHYARD_KEEP_STATE=1` keeps it (and the
+/// wrangler log inside) for a look after a failure.
+fn remove_unless_kept(dir: &Path) {
+    if std::env::var_os("SWITCHYARD_KEEP_STATE").is_none() {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
