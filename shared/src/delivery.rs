@@ -178,6 +178,12 @@ pub fn push_request(url: &str, payload: &[u8], credential: &Credential) -> crate
     }
 }
 
+/// A 401 from a recipient the hub authenticates to with OAuth2 means our cached token was
+/// revoked: fetch a new one and push once more before classifying the answer.
+pub fn refresh_token_on(status: u16, auth: &crate::config::EndpointAuth) -> bool {
+    status == 401 && matches!(auth, crate::config::EndpointAuth::Oauth2 { .. })
+}
+
 /// An API key is sent only until its registered expiry (TOTSCo API v2.0 §3.2.2).
 pub fn api_key_usable(expires_at: &str, now_ms: u64) -> bool {
     crate::time::parse_rfc3339(expires_at).is_some_and(|exp| now_ms < exp)

@@ -57,6 +57,17 @@ pub struct Route {
     pub max_body_bytes: usize,
 }
 
+impl Route {
+    /// The per-minute quota a caller's request on this route counts against: letterbox posts
+    /// count against the client's `rateLimit` (§2.1.8.1, 429/900804); nothing else is throttled.
+    pub fn quota(&self, grant: &crate::config::ClientGrant) -> Option<u32> {
+        match (self.function, grant.rate_limit) {
+            (Function::Send, Some(limit)) => Some(limit.messages_per_minute),
+            _ => None,
+        }
+    }
+}
+
 /// Bodies the gateway reads at most for any route; letterbox size rules apply after it.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1_048_576;
 

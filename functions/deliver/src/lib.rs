@@ -94,7 +94,7 @@ async fn attempt(host: &impl Host, job: &DeliveryJob, ep: &Endpoint, payload: &[
     };
     let req = delivery::push_request(&ep.url, payload, &credential);
     let result = host.http()?.send(req, delivery::ATTEMPT_TIMEOUT_MS).await;
-    if matches!(result, Ok(ref r) if r.status == 401) && matches!(ep.auth, EndpointAuth::Oauth2 { .. }) && !refresh {
+    if !refresh && result.as_ref().is_ok_and(|r| delivery::refresh_token_on(r.status, &ep.auth)) {
         return Ok(Attempt::Unauthorised);
     }
     Ok(Attempt::Answered(delivery::classify(result.as_ref().map(|r| r.status))))

@@ -58,10 +58,10 @@ pub async fn handle(
             };
             match auth::participant(&req, kv, &host.settings().token_secret, host.now_ms()).await {
                 Ok(caller) => {
-                    // Throttling follows authentication (§2.1.8.1, 429/900804): letterbox posts
-                    // count against the client's per-minute quota, refused or not.
-                    if let (Function::Send, Some(limit)) = (route.function, caller.client.grant.rate_limit) {
-                        match throttle.hit(&caller.client.client_id, limit.messages_per_minute, host.now_ms()).await {
+                    // Throttling follows authentication; every request on a throttled route
+                    // counts, refused or not.
+                    if let Some(quota) = route.quota(&caller.client.grant) {
+                        match throttle.hit(&caller.client.client_id, quota, host.now_ms()).await {
                             Ok(Decision::Allowed) => {}
                             Ok(Decision::Throttled { next_access_ms }) => return OtsError::Throttled { next_access_ms }.response(),
                             Err(e) => return backend(host, &e.0),
