@@ -205,5 +205,9 @@ mod outbound_tests {
         let bad = HttpResponse { status: 401, ..ok };
         assert!(parse_token_response(&bad, 0).is_none());
         assert!(api_key_usable("2030-01-01T00:00:00Z", 0) && !api_key_usable("2020-01-01T00:00:00Z", 1_700_000_000_000));
+        let oauth = crate::config::EndpointAuth::Oauth2 { token_url: "https://t".into(), client_id: "c".into(), client_secret: "s".into() };
+        assert!(refresh_token_on(401, &oauth));
+        assert!(!refresh_token_on(403, &oauth));
+        assert!(!refresh_token_on(401, &crate::config::EndpointAuth::None), "without OAuth2 a 401 is just an answer");
     }
 }

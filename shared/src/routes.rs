@@ -151,6 +151,15 @@ mod tests {
         assert!(admit_size(&send, "/letterbox/v2/post", 256_000).is_ok());
         assert_eq!(admit_size(&send, "/letterbox/v2/post", 256_001).unwrap_err().body()["errorCode"], "9017");
         assert_eq!(admit_size(&send, "/letterbox/v1/post", 256_001).unwrap_err().body()["code"], "400");
+        let limited = crate::config::ClientGrant {
+            identities: alloc::vec![],
+            networks: alloc::vec![],
+            routing_ids: alloc::vec![],
+            rate_limit: Some(crate::config::RateLimit { messages_per_minute: 7 }),
+        };
+        assert_eq!(send.quota(&limited), Some(7));
+        assert_eq!(route("/directory/v2/entry").unwrap().quota(&limited), None, "only letterbox posts are throttled");
+        assert_eq!(send.quota(&crate::config::ClientGrant { rate_limit: None, ..limited }), None);
         let blocked = [alloc::string::String::from("letterbox")];
         assert_eq!(admit_unblocked(&send, &blocked).unwrap_err().status(), 503);
         assert!(admit_unblocked(&route("/admin/v1/apply").unwrap(), &[alloc::string::String::from("admin")]).is_ok());
