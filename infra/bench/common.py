@@ -5,12 +5,15 @@ import os, platform, re, signal, socket, subprocess, time, urllib.request
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_ports(n):
+    """n distinct free loopback ports (all held at once while choosing)."""
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
 
 
 def wait_http(base, proc, log, timeout=180):
@@ -29,7 +32,7 @@ def wait_http(base, proc, log, timeout=180):
 
 
 def start_wrangler(config_args, state_dir, log):
-    port, inspector = free_port(), free_port()
+    port, inspector = free_ports(2)
     env = dict(os.environ, CI="true", WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false")
     proc = subprocess.Popen(
         [os.path.join(ROOT, "node_modules/.bin/wrangler"), "dev", *config_args, "--port", str(port), "--inspector-port", str(inspector),

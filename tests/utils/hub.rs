@@ -130,9 +130,11 @@ impl HubProcess {
 
     fn try_spawn(&mut self) -> Result<(), String> {
         let root = root();
-        let free = || TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        // Each hub gets its own inspector port too: two on the default 9229 collide.
-        let (port, inspector) = (free(), free());
+        // Each hub gets its own inspector port too: two on the default 9229 collide. Both
+        // listeners are held at once, so the two ports differ.
+        let (a, b) = (TcpListener::bind("127.0.0.1:0").expect("free port"), TcpListener::bind("127.0.0.1:0").expect("free port"));
+        let (port, inspector) = (a.local_addr().expect("addr").port(), b.local_addr().expect("addr").port());
+        drop((a, b));
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
         let child = {
             use std::os::unix::process::CommandExt;
@@ -196,15 +198,29 @@ impl Drop for HubProcess {
     }
 }
 
-/// True once the hub answers HTTP at all.
+/// True once the hub's gateway answers: its spec 404 (or 500) body, not just any HTTP
+/// server that happens to hold the port.
 fn answers(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     if s.write_all(b"GET / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n").is_err() {
         return false;
     }
-    let mut buf = [0u8; 12];
-    matches!(s.read(&mut buf), Ok(n) if n >= 12 && buf.starts_with(b"HTTP/1.1 "))
+    let mut buf = [0u8; 1024];
+    let mut got = Vec::new();
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.windows(13).any(|w| w == b"Status report") {
+            return true;
+        }
+        if got.len() > 4096 {
+            break;
+        }
+    }
+    false
 }
 
 fn group_alive(pgid: i32) -> bool {
