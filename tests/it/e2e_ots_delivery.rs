@@ -48,6 +48,13 @@ fn notifications(f: &Fixture, n: usize) -> Vec<Arrival> {
     f.sender_box.wait_for(n, WAIT)
 }
 
+/// Exactly one notification reaches the originator, with this fault code.
+fn expect_one_notification(f: &Fixture, code: &str) {
+    let got = notifications(f, 1);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["messageDeliveryFailure"]["code"], code);
+}
+
 #[test]
 fn e2e_202_is_delivered_once_and_nothing_comes_back() {
     let (f, rid) = fixture(30);
@@ -119,9 +126,7 @@ fn e2e_no_answer_within_the_attempt_timeout_is_retried_then_9008() {
     let (f, rid) = fixture(5);
     f.receiver.delay_answers(Duration::from_secs(5));
     send(&f, &rid, "slow");
-    let got = notifications(&f, 1);
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].json()["messageDeliveryFailure"]["code"], "9008");
+    expect_one_notification(&f, "9008");
 }
 
 #[test]
@@ -131,9 +136,7 @@ fn e2e_refused_connection_is_retried_then_9008() {
     let endpoint = json!({ "url": refusing.url("/letterbox/v2/post"), "auth": { "type": "none" } });
     assert_eq!(f.hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient), &endpoint).status, 200);
     send(&f, &rid, "refused");
-    let got = notifications(&f, 1);
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].json()["messageDeliveryFailure"]["code"], "9008");
+    expect_one_notification(&f, "9008");
 }
 
 #[test]
