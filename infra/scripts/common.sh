@@ -13,4 +13,13 @@ export CI=true WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 config_of() { # the wrangler config of a function
   if [ "$1" = gateway ]; then echo "$ROOT/wrangler.toml"; else echo "$ROOT/functions/$1/wrangler.toml"; fi
 }
+settings_of() { # the secrets and variables a function is given: only those it reads
+  case "$1" in
+    gateway) echo SWITCHYARD_TOKEN_SECRET SWITCHYARD_ADMIN_TOKEN SWITCHYARD_BLOCKED_APIS ;;
+    token) echo SWITCHYARD_TOKEN_SECRET ;;
+    admin) echo SWITCHYARD_TOKEN_SECRET SWITCHYARD_SEAL_KEY SWITCHYARD_ALLOW_LOOPBACK_HTTP SWITCHYARD_SIGNING_KEY SWITCHYARD_ENABLE_SIGNING_TEST ;;
+    deliver) echo SWITCHYARD_SEAL_KEY SWITCHYARD_HUB_IDENTITY SWITCHYARD_ALLOW_LOOPBACK_HTTP SWITCHYARD_OUTBOX_GRACE_SECS ;;
+    *) ;; # send, directory, webhooks, replay: none
+  esac
+}
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

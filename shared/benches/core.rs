@@ -10,14 +10,16 @@ use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::sha2::Sha256;
 use rsa::signature::Verifier;
-use switchyard_core::auth::token::{self, Claims, Kind};
-use switchyard_core::config::{ClientGrant, ClientRecord, DeliveryPolicy, PartyRef, RoutingIdConfig};
-use switchyard_core::delivery;
-use switchyard_core::directory::{Participant, ProcessStatus, ProcessSupport};
+use switchyard_core::common::auth::token::{self, Claims, Kind};
+use switchyard_core::common::config::{ClientGrant, ClientRecord, PartyRef};
+use switchyard_core::common::delivery::policy::{self, DeliveryPolicy};
+use switchyard_core::ots::delivery as ots_delivery;
+use switchyard_core::ots::directory::{Participant, ProcessStatus, ProcessSupport};
+use switchyard_core::ots::routing::RoutingIdConfig;
 use switchyard_core::ots::envelope;
 use switchyard_core::ots::ingest::{self, Lookups};
 use switchyard_core::ots::ApiVersion;
-use switchyard_core::signing::RsaSigner;
+use switchyard_core::common::signing::RsaSigner;
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -86,7 +88,7 @@ fn ots(c: &mut Criterion) {
     });
     c.bench_function("ots/delivery outcome + backoff", |b| {
         let p = DeliveryPolicy::default();
-        b.iter(|| (delivery::classify(Ok(black_box(503))), delivery::next_delay_secs(&p, black_box(3), 10_000, 12345)))
+        b.iter(|| (ots_delivery::classify(Ok(black_box(503))), policy::next_delay_secs(&p, black_box(3), 10_000, 12345)))
     });
 }
 

@@ -1,18 +1,20 @@
 //! One host, every port: what a function needs from the platform it runs on. A host built
-//! for a function with fewer bindings answers the missing ports with an error, so least
+//! for a function with fewer bindings answers the missing ports with an error, and a secret
+//! a function is not given is an error only when that function asks for it, so least
 //! privilege is a configuration choice and never a code path.
 #![allow(async_fn_in_trait)]
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Queue, Signer};
+use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Queue, Signer, Unique};
 
 pub trait Host: Clock + Entropy {
     type Kv: KeyValue;
     type Queue: Queue;
     type Archive: Archive;
     type Outbox: Outbox;
+    type Unique: Unique;
     type Http: HttpClient;
     type Signer: Signer;
 
@@ -20,6 +22,7 @@ pub trait Host: Clock + Entropy {
     fn queue(&self) -> PortResult<&Self::Queue>;
     fn archive(&self) -> PortResult<&Self::Archive>;
     fn outbox(&self) -> PortResult<&Self::Outbox>;
+    fn unique(&self) -> PortResult<&Self::Unique>;
     fn http(&self) -> PortResult<&Self::Http>;
     fn settings(&self) -> &Settings;
     /// The hub's RSA signer, from the `SWITCHYARD_SIGNING_KEY` secret.
@@ -28,36 +31,43 @@ pub trait Host: Clock + Entropy {
     fn log_error(&self, message: &str);
 }
 
-/// Names of the host secrets and variables the hub reads.
+/// Names of the host secrets and variables the hub reads. Each function is given only the
+/// ones it uses (README, "Deploy"; spin.toml).
 pub mod names {
-    /// HMAC key for access tokens and API keys (secret).
+    /// HMAC key for access tokens and API keys (secret): gateway, token, admin.
     pub const TOKEN_SECRET: &str = "SWITCHYARD_TOKEN_SECRET";
-    /// Bearer token of the admin API (secret).
+    /// Bearer token of the admin API (secret): gateway.
     pub const ADMIN_TOKEN: &str = "SWITCHYARD_ADMIN_TOKEN";
-    /// Key that seals recipients' outbound credentials at rest (secret).
+    /// Key that seals recipients' outbound credentials at rest (secret): admin, deliver.
     pub const SEAL_KEY: &str = "SWITCHYARD_SEAL_KEY";
-    /// The hub's identity as the source of failure notifications (default `TOTSCO`).
+    /// The hub's identity as the source of failure notifications (OTS default `TOTSCO`).
     pub const HUB_IDENTITY: &str = "SWITCHYARD_HUB_IDENTITY";
-    /// `true` lets endpoints use plain http on loopback (local development and tests only).
+    /// `true` lets endpoints use loopback addresses (local development and tests only).
     pub const ALLOW_LOOPBACK_HTTP: &str = "SWITCHYARD_ALLOW_LOOPBACK_HTTP";
     /// PKCS#8 PEM RSA key the hub signs with (secret, optional).
     pub const SIGNING_KEY: &str = "SWITCHYARD_SIGNING_KEY";
+    /// `true` enables `POST /admin/v1/signing/test`, which signs any bytes with the hub's key
+    /// (development and tests only; otherwise the route does not exist).
+    pub const ENABLE_SIGNING_TEST: &str = "SWITCHYARD_ENABLE_SIGNING_TEST";
     /// Seconds an overdue outbox entry waits before a sweep re-sends its job (default 60).
     pub const OUTBOX_GRACE_SECS: &str = "SWITCHYARD_OUTBOX_GRACE_SECS";
     /// Comma-separated APIs answered with 503/700700 until the setting changes.
     pub const BLOCKED_APIS: &str = "SWITCHYARD_BLOCKED_APIS";
 }
 
-/// Settings every function reads from host secrets and variables.
-#[derive(Debug, Clone)]
+/// Settings a function reads from host secrets and variables. Secrets are read once and
+/// handed out only through their accessors; `Debug` is not derived so none reaches a log.
+#[derive(Clone)]
 pub struct Settings {
-    pub token_secret: Vec<u8>,
-    pub admin_token: Option<String>,
-    pub seal_key: Vec<u8>,
-    pub hub_identity: String,
+    token_secret: Result<Vec<u8>, String>,
+    seal_key: Result<Vec<u8>, String>,
+    admin_token: Option<String>,
+    /// The hub's identity as the source of notifications, when configured.
+    pub hub_identity: Option<String>,
     pub allow_loopback_http: bool,
     /// PKCS#8 PEM private key for message signatures, when configured.
     pub signing_key: Option<String>,
+    pub enable_signing_test: bool,
     /// How long past its due time an unfinished job waits before a sweep re-sends it.
     pub outbox_grace_ms: u64,
     /// APIs the operator blocked for now (`letterbox`, `directory`, `token`): 503/700700.
@@ -71,40 +81,59 @@ pub const DEFAULT_OUTBOX_GRACE_SECS: u64 = 60;
 pub const MIN_SECRET_LEN: usize = 16;
 
 impl Settings {
-    /// Reads settings through `lookup` (secret or variable by name). The token secret and
-    /// seal key are required; the hub refuses to start a request without them.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> PortResult<Settings> {
-        let secret = |name: &str| -> PortResult<Vec<u8>> {
+    /// Reads settings through `lookup` (secret or variable by name). Never fails: a missing
+    /// or too short secret is an error when a handler asks for it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Settings {
+        let secret = |name: &str| -> Result<Vec<u8>, String> {
             match lookup(name) {
                 Some(v) if v.len() >= MIN_SECRET_LEN => Ok(v.into_bytes()),
-                Some(_) => Err(PortError::new(alloc::format!("{name} is shorter than {MIN_SECRET_LEN} characters"))),
-                None => Err(PortError::new(alloc::format!("{name} is not set"))),
+                Some(_) => Err(alloc::format!("{name} is shorter than {MIN_SECRET_LEN} characters")),
+                None => Err(alloc::format!("{name} is not set for this function")),
             }
         };
-        Ok(Settings {
-            token_secret: secret(names::TOKEN_SECRET)?,
-            seal_key: secret(names::SEAL_KEY)?,
+        let flag = |name: &str| lookup(name).is_some_and(|v| v == "true");
+        Settings {
+            token_secret: secret(names::TOKEN_SECRET),
+            seal_key: secret(names::SEAL_KEY),
             admin_token: lookup(names::ADMIN_TOKEN).filter(|t| t.len() >= MIN_SECRET_LEN),
-            hub_identity: lookup(names::HUB_IDENTITY).unwrap_or_else(|| crate::ots::DEFAULT_HUB_IDENTITY.to_string()),
-            allow_loopback_http: lookup(names::ALLOW_LOOPBACK_HTTP).is_some_and(|v| v == "true"),
+            hub_identity: lookup(names::HUB_IDENTITY),
+            allow_loopback_http: flag(names::ALLOW_LOOPBACK_HTTP),
             signing_key: lookup(names::SIGNING_KEY).map(|k| k.replace("\\n", "\n")),
+            enable_signing_test: flag(names::ENABLE_SIGNING_TEST),
             blocked_apis: lookup(names::BLOCKED_APIS)
                 .map(|v| v.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect())
                 .unwrap_or_default(),
             outbox_grace_ms: lookup(names::OUTBOX_GRACE_SECS).and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_OUTBOX_GRACE_SECS) * 1000,
-        })
+        }
+    }
+
+    /// The key access tokens and API keys are signed with.
+    pub fn token_secret(&self) -> PortResult<&[u8]> {
+        self.token_secret.as_deref().map_err(|e| PortError::new(e.clone()))
+    }
+
+    /// The key recipients' outbound credentials are sealed with.
+    pub fn seal_key(&self) -> PortResult<&[u8]> {
+        self.seal_key.as_deref().map_err(|e| PortError::new(e.clone()))
+    }
+
+    /// The admin API's bearer token; `None` refuses every admin call.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
     }
 }
 
-/// Turns a handler's result into the response, logging host failures (never their payload).
-pub fn respond(host: &impl Host, context: &str, result: Result<crate::http::HttpResponse, crate::ots::errors::Failure>) -> crate::http::HttpResponse {
-    use crate::ots::errors::{Failure, OtsError};
-    match result {
-        Ok(r) => r,
-        Err(Failure::Rejected(e)) => e.response(),
-        Err(Failure::Host(e)) => {
-            host.log_error(&alloc::format!("{context}: {e}"));
-            OtsError::Backend.response()
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_errors_only_when_asked_for() {
+        let s = Settings::from_lookup(|n| (n == names::TOKEN_SECRET).then(|| "0123456789abcdef".into()));
+        assert_eq!(s.token_secret().unwrap(), b"0123456789abcdef");
+        assert!(s.seal_key().unwrap_err().0.contains("not set"));
+        let short = Settings::from_lookup(|n| (n == names::SEAL_KEY).then(|| "short".into()));
+        assert!(short.seal_key().unwrap_err().0.contains("shorter"));
+        assert!(short.admin_token().is_none() && !short.allow_loopback_http && !short.enable_signing_test);
     }
 }

@@ -6,10 +6,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::http::{HttpRequest, HttpResponse};
+use crate::common::http::{HttpRequest, HttpResponse};
 
 /// A failure of the host, not of the caller: storage, broker or network unavailable.
-/// Functions answer these with the spec's 500 body and never acknowledge the message.
+/// Each protocol answers these with its own 500 body and never acknowledges the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortError(pub String);
 
@@ -67,6 +67,16 @@ pub trait Outbox {
 pub trait Archive {
     async fn put(&self, key: &str, body: &[u8]) -> PortResult<()>;
     async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>>;
+    /// Keys starting with `prefix`, in lexical order, at most `limit` of them after `start_after`
+    /// (exclusive), so replay and retention can page through a day of messages.
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> PortResult<Vec<String>>;
+}
+
+/// A strongly consistent set of keys: of any number of concurrent inserts of one key, exactly
+/// one succeeds, on every instance of every function (DIP senderUniqueReference, MSG1006).
+pub trait Unique {
+    /// Records `key` with `value`; `false` (and nothing written) when it was already there.
+    async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool>;
 }
 
 /// Outbound HTTP to addresses recipients registered. `timeout_ms` bounds the whole exchange.
@@ -79,13 +89,13 @@ pub trait HttpClient {
 pub enum OutboundError {
     Timeout,
     Connection(String),
-    /// The address is not one the hub may call (see [`crate::delivery::check_outbound_url`]).
+    /// The address is not one the hub may call (see [`crate::common::delivery::outbound`]).
     Refused(String),
 }
 
 /// Per-key throttling windows, updated one at a time (see [`crate::ratelimit`]).
 pub trait Throttle {
-    async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<crate::ratelimit::Decision>;
+    async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<crate::common::ratelimit::Decision>;
 }
 
 /// RSA PKCS#1 v1.5 with SHA-256 over the given bytes, with a key the host holds.
@@ -96,4 +106,10 @@ pub trait Signer {
 /// Verification of RSA PKCS#1 v1.5 SHA-256 signatures against an SPKI public key (DER).
 pub trait Verifier {
     async fn verify(&self, spki_der: &[u8], data: &[u8], signature: &[u8]) -> PortResult<bool>;
+}
+
+/// How the gateway reaches the function that serves a route: a service binding on
+/// Cloudflare, local service chaining on Spin.
+pub trait Forward {
+    async fn forward(&self, to: crate::gateway::Function, req: HttpRequest) -> PortResult<HttpResponse>;
 }

@@ -1,9 +1,17 @@
 //! Bad input to every endpoint gets a clean 4xx with the hub's error body: truncated,
 //! oversized, deeply nested, non-UTF-8, duplicate-key and wrong-content-type bodies. Never a
-//! 5xx, never a hang (each call has a 30 s timeout).
+//! 5xx, never a hang (each call has a 30 s timeout). The directory is a GET: it reads no body,
+//! so it answers as its query alone asks, except for a body over the gateway's limit.
 
+use std::time::Duration;
+
+use serde_json::json;
 use switchyard_tests::api::call;
 use switchyard_tests::Fixture;
+
+/// Before "nothing was delivered": a message the hub accepted goes straight from the queue
+/// (no batching delay) to the letterbox, well within this.
+const REFUSED_QUIET: Duration = Duration::from_secs(3);
 
 fn bodies(valid: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let mut truncated = valid.to_vec();
@@ -28,6 +36,27 @@ fn bodies(valid: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
     ]
 }
 
+/// The directory's answer to `GET path` with a `what` body. The gateway forwards a GET without
+/// its body, so the query alone decides (§2.2.3): 200 with the list for `listType=RCPID`, the
+/// 404 "ListType cannot be empty" without one. A body over the gateway's limit
+/// (`routes::GATEWAY_MAX_BODY_BYTES`) is refused first, 400 with the generic body.
+fn assert_directory_answer(what: &str, path: &str, f: &Fixture, r: &switchyard_tests::Resp) {
+    let body = r.json();
+    let context = format!("{path} with a {what} body answered {}: {}", r.status, r.text());
+    if what == "oversized" {
+        let expected = json!({ "code": "400", "message": "Bad Request", "description": "Request body exceeds the limit of 1048576 bytes." });
+        assert_eq!((r.status, body), (400, expected), "{context}");
+    } else if path.contains("listType=RCPID") {
+        assert_eq!(r.status, 200, "{context}");
+        assert_eq!(body["list"][0]["listType"], "RCPID", "{context}");
+        let listed = body["list"][0]["identity"].as_array().is_some_and(|ids| ids.iter().any(|i| i["id"] == f.sender.as_str()));
+        assert!(listed, "{context}");
+    } else {
+        let expected = json!({ "code": "404", "description": "Invalid ListType, ListType cannot be empty" });
+        assert_eq!((r.status, body), (404, expected), "{context}");
+    }
+}
+
 /// Every answer is a 4xx whose body is JSON with the hub's error fields.
 fn assert_clean_4xx(what: &str, endpoint: &str, r: &switchyard_tests::Resp) {
     assert!((400..500).contains(&r.status), "{endpoint} with a {what} body answered {}: {}", r.status, r.text());
@@ -46,6 +75,7 @@ fn e2e_bad_bodies_to_every_endpoint() {
         ("POST", "/letterbox/v2/post".into(), token.as_str()),
         ("POST", "/letterbox/v1/post".into(), token.as_str()),
         ("GET", "/directory/v2/entry?listType=RCPID".into(), token.as_str()),
+        ("GET", "/directory/v2/entry".into(), token.as_str()),
         ("POST", "/oauth2/token".into(), ""),
         ("POST", "/admin/v1/apply".into(), admin.as_str()),
         ("PUT", format!("/admin/v1/participants/RCPID/{}", f.recipient), admin.as_str()),
@@ -60,8 +90,9 @@ fn e2e_bad_bodies_to_every_endpoint() {
                 headers.push(("authorization", auth));
             }
             let r = call(method, &f.hub.url(path), &headers, &body);
-            if *method == "GET" && r.status == 200 {
-                continue; // a GET ignores its body
+            if path.starts_with("/directory/") {
+                assert_directory_answer(what, path, &f, &r);
+                continue;
             }
             if path.starts_with("/oauth2") && ctype == "application/json" && what == "empty" {
                 assert_eq!(r.status, 415);
@@ -70,7 +101,7 @@ fn e2e_bad_bodies_to_every_endpoint() {
             assert_clean_4xx(what, path, &r);
         }
     }
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    f.receiver.wait_quiet(REFUSED_QUIET, Duration::from_secs(20));
     assert!(f.receiver.letters().is_empty(), "nothing refused was delivered");
 }
 

@@ -16,7 +16,7 @@ fn mint(f: &Fixture, slot: &str) -> String {
 fn post_with_key(f: &Fixture, key: &str, in_query: bool, tag: &str) -> switchyard_tests::Resp {
     let body = f.match_request(tag);
     if in_query {
-        let url = f.hub.url(&format!("/letterbox/v2/post?apikey={}", switchyard_core::http::percent_encode(key)));
+        let url = f.hub.url(&format!("/letterbox/v2/post?apikey={}", switchyard_core::common::http::percent_encode(key)));
         call("POST", &url, &[("content-type", "application/json")], &body)
     } else {
         call("POST", &f.hub.url("/letterbox/v2/post"), &[("apikey", key), ("content-type", "application/json")], &body)

@@ -12,6 +12,17 @@ use switchyard_tests::Fixture;
 
 const WAIT: Duration = Duration::from_secs(25);
 
+/// Quiet periods before "nothing (more) arrived". The fixtures' routing IDs retry every 1 s
+/// (initial and maximum backoff 1 s, no jitter at that size), and a job the consumer did not
+/// acknowledge is redelivered by the queue at once; 3 s after the last arrival covers either
+/// with room for queue latency. (The outbox sweep re-sends lost jobs only after its 60 s
+/// grace, outside any of these windows.)
+const RETRY_QUIET: Duration = Duration::from_secs(3);
+/// A notification that failed must not be retried or notified again. Its routing ID
+/// (`messageDeliveryFailure`, infra/seed/demo.json: initial backoff 1 s) would retry 1 s and
+/// then 2 s later; 5 s covers both.
+const NOTIFICATION_QUIET: Duration = Duration::from_secs(5);
+
 /// A fixture whose client may use a routing ID of its own with a `timeout`-second policy.
 fn fixture(timeout: u32) -> (Fixture, String) {
     let hub = switchyard_tests::hub();
@@ -48,11 +59,16 @@ fn notifications(f: &Fixture, n: usize) -> Vec<Arrival> {
     f.sender_box.wait_for(n, WAIT)
 }
 
-/// Exactly one notification reaches the originator, with this fault code.
-fn expect_one_notification(f: &Fixture, code: &str) {
+/// Exactly one notification reaches the originator, with this fault code: after the first,
+/// no second one within [`RETRY_QUIET`] (a job that finished twice would send it again at
+/// once). Returns it.
+fn expect_one_notification(f: &Fixture, code: &str) -> Arrival {
     let got = notifications(f, 1);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].json()["messageDeliveryFailure"]["code"], code);
+    f.sender_box.wait_quiet(RETRY_QUIET, WAIT);
+    assert_eq!(f.sender_box.letters().len(), 1, "exactly one notification");
+    got[0].clone()
 }
 
 #[test]
@@ -62,7 +78,8 @@ fn e2e_202_is_delivered_once_and_nothing_comes_back() {
     let got = f.receiver.wait_for(1, WAIT);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body, body);
-    std::thread::sleep(Duration::from_secs(3));
+    // A 202 ends delivery: a second push would be a retry (1 s later) or a redelivery (at once).
+    f.receiver.wait_quiet(RETRY_QUIET, WAIT);
     assert_eq!(f.receiver.letters().len(), 1, "delivered exactly once");
     assert!(f.sender_box.letters().is_empty(), "no notification for a delivered message");
 }
@@ -114,10 +131,13 @@ fn e2e_500_then_202_is_delivered() {
     f.receiver.answer_with(503);
     send(&f, &rid, "recovers");
     assert_eq!(f.receiver.wait_for(1, WAIT).len(), 1);
-    f.receiver.answer_with(202);
+    // Counted before switching, so an attempt answered 202 in between is the later one.
     let n = f.receiver.letters().len();
+    f.receiver.answer_with(202);
     assert!(f.receiver.wait_for(n + 1, WAIT).len() > n, "a later attempt arrives");
-    std::thread::sleep(Duration::from_secs(2));
+    // Delivery has ended once the receiver stays quiet past the 1 s retry interval; a wrong
+    // notification would be queued at that last answer, so it would be here by then.
+    f.receiver.wait_quiet(RETRY_QUIET, WAIT);
     assert!(f.sender_box.letters().is_empty(), "recovered: no notification");
 }
 
@@ -156,7 +176,9 @@ fn e2e_a_failed_notification_never_loops() {
     f.sender_box.answer_with(400);
     send(&f, &rid, "loop");
     assert_eq!(notifications(&f, 1).len(), 1);
-    std::thread::sleep(Duration::from_secs(4));
+    // The notification answered 400 must be neither retried nor notified about; the 400 at
+    // the recipient came before it, so its (wrong) retry would fall in this window too.
+    f.sender_box.wait_quiet(NOTIFICATION_QUIET, WAIT);
     assert_eq!(f.sender_box.letters().len(), 1, "the undeliverable notification produced nothing more");
     assert_eq!(f.receiver.letters().len(), 1);
 }
@@ -179,21 +201,39 @@ fn e2e_revoked_outbound_token_is_refreshed() {
     assert!(f.sender_box.letters().is_empty());
 }
 
+/// An API key is sent in `apikey` until it expires (TOTSCo API v2.0 §3.2.2); after that
+/// nothing is pushed, the message waits for a new key and times out (9008). An endpoint with
+/// `auth: none` gets the push with no credential at all.
 #[test]
 fn e2e_api_key_and_no_auth_endpoints() {
-    let (f, rid) = fixture(30);
+    let (f, rid) = fixture(5);
+    let endpoint_path = format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient);
     let key_endpoint = json!({ "url": f.receiver.url("/letterbox/v2/post"), "auth": { "type": "apikey", "key": "recipient-issued-key", "expiresAt": "2099-01-01T00:00:00Z" } });
-    assert_eq!(f.hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient), &key_endpoint).status, 200);
+    assert_eq!(f.hub.admin("PUT", &endpoint_path, &key_endpoint).status, 200);
     send(&f, &rid, "apikey");
     let got = f.receiver.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("apikey"), Some("recipient-issued-key"));
     assert_eq!(got[0].header("authorization"), None);
-    let shown = f.hub.admin("GET", &format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient), &json!(null));
+    let shown = f.hub.admin("GET", &endpoint_path, &json!(null));
     assert!(!shown.text().contains("recipient-issued-key"), "credentials are never shown");
-    // An expired key is not sent: the message waits for a new one, then times out.
+
+    // An expired key is not sent: the message waits for a new one, then times out. Once the
+    // 9008 is here the hub has given up, so no push can follow it.
     let expired = json!({ "url": f.receiver.url("/letterbox/v2/post"), "auth": { "type": "apikey", "key": "old-key", "expiresAt": "2020-01-01T00:00:00Z" } });
-    assert_eq!(f.hub.admin("PUT", &format!("/admin/v1/participants/RCPID/{}/endpoint", f.recipient), &expired).status, 200);
+    assert_eq!(f.hub.admin("PUT", &endpoint_path, &expired).status, 200);
     send(&f, &rid, "expired-key");
-    std::thread::sleep(Duration::from_secs(3));
+    let notification = expect_one_notification(&f, "9008");
+    assert_eq!(notification.json(), expected_notification(&f, &rid, "expired-key", "9008", "Unable to deliver the message to the destination, timed out."));
     assert_eq!(f.receiver.letters().len(), 1, "nothing is sent with an expired key");
+
+    let open = json!({ "url": f.receiver.url("/letterbox/v2/post"), "auth": { "type": "none" } });
+    assert_eq!(f.hub.admin("PUT", &endpoint_path, &open).status, 200);
+    let body = send(&f, &rid, "no-auth");
+    let got = f.receiver.wait_for(2, WAIT);
+    assert_eq!(got.len(), 2, "the auth-none endpoint gets the message");
+    assert_eq!(got[1].body, body);
+    assert_eq!(got[1].header("authorization"), None, "auth none: no authorization header");
+    assert_eq!(got[1].header("apikey"), None, "auth none: no apikey header");
+    assert_eq!(f.receiver.token_requests(), 0, "auth none: no token is fetched");
 }

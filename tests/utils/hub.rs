@@ -1,7 +1,8 @@
 //! The hub under test. With `SWITCHYARD_BASE_URL` (and `SWITCHYARD_ADMIN_TOKEN`) set, the
-//! suites run against that hub; otherwise one `wrangler dev` with every function is started
-//! for the test binary on a free port with a fresh state directory, in its own process
-//! group, and stopped when the binary exits.
+//! suites run against that hub (`SWITCHYARD_SIGNING_KEY_FILE` names the PKCS#8 PEM it signs
+//! with, if known); otherwise one `wrangler dev` with every function is started for the test
+//! binary on a free port with a fresh state directory, in its own process group, and stopped
+//! when the binary exits.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,7 +15,8 @@ use std::time::{Duration, Instant};
 pub struct Hub {
     pub base: String,
     pub admin_token: String,
-    /// The private key the hub signs with (PKCS#8 PEM), when the suite started the hub.
+    /// The private key the hub signs with (PKCS#8 PEM): the suite's own when it started the
+    /// hub, else the file `SWITCHYARD_SIGNING_KEY_FILE` names, if set.
     pub signing_key_pem: Option<String>,
     pub log: Option<PathBuf>,
 }
@@ -25,13 +27,24 @@ static PGID: AtomicI32 = AtomicI32::new(0);
 static SHARED_DIR: OnceLock<PathBuf> = OnceLock::new();
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 
+/// The suite's test signing key (PKCS#8 PEM).
+pub fn test_signing_key_pem() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/test-signing-key.pem")).expect("test signing key")
+}
+
+/// The signing key as a hub setting (one line, newlines escaped as the hub reads them).
+pub fn signing_key_setting(pem: &str) -> (&'static str, String) {
+    ("SWITCHYARD_SIGNING_KEY", pem.trim().replace('\n', "\\n"))
+}
+
 pub fn hub() -> &'static Hub {
     HUB.get_or_init(|| {
         let hub = match std::env::var("SWITCHYARD_BASE_URL") {
             Ok(base) => Hub {
                 base: base.trim_end_matches('/').to_string(),
                 admin_token: std::env::var("SWITCHYARD_ADMIN_TOKEN").expect("SWITCHYARD_ADMIN_TOKEN goes with SWITCHYARD_BASE_URL"),
-                signing_key_pem: None,
+                signing_key_pem: std::env::var_os("SWITCHYARD_SIGNING_KEY_FILE")
+                    .map(|f| std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("SWITCHYARD_SIGNING_KEY_FILE {f:?}: {e}"))),
                 log: None,
             },
             Err(_) => start_wrangler(),
@@ -55,9 +68,11 @@ fn random_hex(n: usize) -> String {
 
 fn start_wrangler() -> Hub {
     let dir = std::env::temp_dir().join(format!("switchyard-it-{}-{}", std::process::id(), random_hex(4)));
-    let signing_key_pem = std::fs::read_to_string(root().join("tests/fixtures/test-signing-key.pem")).expect("test signing key");
+    let signing_key_pem = test_signing_key_pem();
     let admin_token = random_hex(24);
-    let extra = [("SWITCHYARD_SIGNING_KEY", signing_key_pem.trim().replace('\n', "\\n"))];
+    // The development route `POST /admin/v1/signing/test` is served only with
+    // SWITCHYARD_ENABLE_SIGNING_TEST; the suite's hub needs it for e2e_signing.
+    let extra = [signing_key_setting(&signing_key_pem), ("SWITCHYARD_ENABLE_SIGNING_TEST", "true".into())];
     let process = HubProcess::start(&dir, &admin_token, &extra);
     PGID.store(process.pgid, Ordering::SeqCst);
     let _ = SHARED_DIR.set(dir.clone());

@@ -1,6 +1,7 @@
 //! A participant's letterbox on 127.0.0.1: records every request it receives and answers
-//! with a status the test chooses. It also serves an OAuth2 token endpoint (`/oauth2/token`)
-//! for the hub's outbound client credentials.
+//! with a status (and, for a redirect, a `Location`) the test chooses. It also serves an
+//! OAuth2 token endpoint (`/oauth2/token`) for the hub's outbound client credentials.
+//! Accepted sockets have Nagle off, so a small answer is not held back waiting for an ACK.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -35,6 +36,8 @@ struct State {
     arrivals: Vec<Arrival>,
     tokens: HashSet<String>,
     status: u16,
+    /// Sent as `Location` with letterbox answers, when set.
+    location: Option<String>,
     delay: Duration,
     issued: u32,
 }
@@ -64,9 +67,18 @@ impl Receiver {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// The status later letterbox posts are answered with.
+    /// The status later letterbox posts are answered with (without a `Location`).
     pub fn answer_with(&self, status: u16) {
-        self.state.0.lock().unwrap().status = status;
+        let mut st = self.state.0.lock().unwrap();
+        st.status = status;
+        st.location = None;
+    }
+
+    /// Later letterbox posts are answered with `status` (e.g. 307) and `Location: location`.
+    pub fn redirect_to(&self, status: u16, location: &str) {
+        let mut st = self.state.0.lock().unwrap();
+        st.status = status;
+        st.location = Some(location.to_string());
     }
 
     /// How long later letterbox posts wait before they are answered.
@@ -102,9 +114,37 @@ impl Receiver {
             st = cv.wait_timeout(st, deadline - now).unwrap().0;
         }
     }
+
+    /// Waits until no request of any kind (letterbox post or token request) has arrived for
+    /// `quiet`, counted from the last arrival after this call, or from the call itself when
+    /// nothing arrived since. So it always waits at least `quiet`: a negative assertion after
+    /// it covers everything that could still arrive within `quiet` of the last event. Panics
+    /// when the receiver is still busy after `max`.
+    pub fn wait_quiet(&self, quiet: Duration, max: Duration) {
+        let (lock, cv) = &*self.state;
+        let start = Instant::now();
+        let deadline = start + max;
+        let mut st = lock.lock().unwrap();
+        loop {
+            let last = st.arrivals.iter().map(|a| a.at).filter(|at| *at > start).max().unwrap_or(start);
+            let quiet_until = last + quiet;
+            let now = Instant::now();
+            if now >= quiet_until {
+                return;
+            }
+            assert!(
+                now < deadline,
+                "receiver on port {} was not quiet for {quiet:?} within {max:?}: {} requests so far",
+                self.port,
+                st.arrivals.len()
+            );
+            st = cv.wait_timeout(st, quiet_until.min(deadline) - now).unwrap().0;
+        }
+    }
 }
 
 fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) {
+    let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut line = String::new();
@@ -131,23 +171,28 @@ fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) {
     let (lock, cv) = shared;
     let delay = if arrival.path == TOKEN_PATH { Duration::ZERO } else { lock.lock().unwrap().delay };
     std::thread::sleep(delay);
-    let (status, reply) = {
+    let (status, location, reply) = {
         let mut st = lock.lock().unwrap();
         let answer = if arrival.path == TOKEN_PATH {
-            token_answer(&mut st, &arrival)
+            let (status, reply) = token_answer(&mut st, &arrival);
+            (status, None, reply)
         } else {
             let authorised = match arrival.header("authorization") {
                 Some(a) if a.starts_with("Bearer ") => st.tokens.contains(&a[7..]),
                 _ => true,
             };
-            if authorised { (st.status, Vec::new()) } else { (401, Vec::new()) }
+            if authorised { (st.status, st.location.clone(), Vec::new()) } else { (401, None, Vec::new()) }
         };
         st.arrivals.push(arrival);
         cv.notify_all();
         answer
     };
     let mut out = stream;
-    let head = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", reply.len());
+    let location = location.map(|l| format!("location: {l}\r\n")).unwrap_or_default();
+    let head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{location}content-length: {}\r\nconnection: close\r\n\r\n",
+        reply.len()
+    );
     let _ = out.write_all(head.as_bytes()).and_then(|_| out.write_all(&reply));
 }
 
@@ -204,5 +249,65 @@ impl Drop for RefusingPort {
     fn drop(&mut self) {
         // SAFETY: closes the descriptor this value owns.
         unsafe { libc::close(self.fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A letterbox post to the receiver on `port`; returns the raw answer.
+    fn post(port: u16) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"POST /letterbox/v2/post HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn wait_quiet_waits_from_the_call_and_from_the_last_arrival() {
+        let rx = Receiver::start();
+        let t = Instant::now();
+        rx.wait_quiet(Duration::from_millis(300), Duration::from_secs(5));
+        assert!(t.elapsed() >= Duration::from_millis(300), "quiet counts from the call");
+
+        let port = rx.port;
+        let sender = std::thread::spawn(move || {
+            for _ in 0..5 {
+                std::thread::sleep(Duration::from_millis(100));
+                post(port);
+            }
+        });
+        rx.wait_quiet(Duration::from_secs(1), Duration::from_secs(10));
+        assert_eq!(rx.letters().len(), 5, "returned only after the last arrival");
+        assert!(rx.letters()[4].at.elapsed() >= Duration::from_secs(1));
+        sender.join().unwrap();
+    }
+
+    #[test]
+    #[should_panic(expected = "was not quiet")]
+    fn wait_quiet_panics_when_never_quiet() {
+        let rx = Receiver::start();
+        let port = rx.port;
+        std::thread::spawn(move || {
+            for _ in 0..60 {
+                std::thread::sleep(Duration::from_millis(50));
+                post(port);
+            }
+        });
+        rx.wait_quiet(Duration::from_millis(500), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn redirect_answers_carry_a_location() {
+        let rx = Receiver::start();
+        rx.redirect_to(307, "http://127.0.0.1:1/letterbox/v2/post");
+        let answer = post(rx.port);
+        assert!(answer.starts_with("HTTP/1.1 307 "), "{answer}");
+        assert!(answer.contains("\r\nlocation: http://127.0.0.1:1/letterbox/v2/post\r\n"), "{answer}");
+        rx.answer_with(202);
+        let answer = post(rx.port);
+        assert!(answer.starts_with("HTTP/1.1 202 ") && !answer.contains("location:"), "{answer}");
     }
 }

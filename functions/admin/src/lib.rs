@@ -4,14 +4,16 @@
 
 use base64::Engine;
 use serde_json::json;
+use switchyard_core::admin::bundle::Bundle;
 use switchyard_core::admin::{self, Write};
-use switchyard_core::config::{Bundle, ClientGrant, Endpoint};
-use switchyard_core::directory::keys;
-use switchyard_core::host::{respond, Host};
-use switchyard_core::http::{HttpRequest, HttpResponse, Method};
-use switchyard_core::ots::errors::{Failure, OtsError};
+use switchyard_core::common::config::{ClientGrant, Endpoint, KeySlot};
+use switchyard_core::common::http::{HttpRequest, HttpResponse, Method};
+use switchyard_core::common::store::{self, keys};
+use switchyard_core::common::{ids, json, time};
+use switchyard_core::host::Host;
+use switchyard_core::ots::directory;
+use switchyard_core::ots::errors::{respond, Failure, OtsError};
 use switchyard_core::ports::{KeyValue, Signer};
-use switchyard_core::{ids, store, time};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 switchyard_host_cloudflare::fetch_entry!(crate::handle);
@@ -47,9 +49,10 @@ async fn route(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fail
         (Get, ["routing-ids", rid]) => get_json(host, &keys::routing_id(rid)).await,
         (Delete, ["routing-ids", rid]) => delete(host, &[keys::routing_id(rid)]).await,
         (Post, ["apply"]) => apply(host, &req.body).await,
-        (Post, ["signing", "test"]) => sign(host, &req.body).await,
+        // A development aid only: signing arbitrary bytes with the hub's key is an oracle.
+        (Post, ["signing", "test"]) if host.settings().enable_signing_test => sign(host, &req.body).await,
         (_, ["participants", _, _] | ["participants", _, _, "endpoint"] | ["clients"] | ["clients", _]
-            | ["clients", _, "keys", _] | ["routing-ids", _] | ["apply"] | ["signing", "test"]) => {
+            | ["clients", _, "keys", _] | ["routing-ids", _] | ["apply"]) => {
             Err(OtsError::MethodNotAllowed.into())
         }
         _ => Err(OtsError::NotFound.into()),
@@ -88,11 +91,12 @@ async fn put_participant(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> R
 
 async fn put_endpoint(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> Result<HttpResponse, Failure> {
     let kv = host.kv()?;
-    store::participant(kv, lt, id).await?.ok_or(OtsError::NotFound)?;
-    let ep: Endpoint = switchyard_core::json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid endpoint: {e}")))?;
+    directory::participant(kv, lt, id).await?.ok_or(OtsError::NotFound)?;
+    let ep: Endpoint = json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid endpoint: {e}")))?;
     let s = host.settings();
-    let sealed = admin::sealed_endpoint(ep, &s.seal_key, host, s.allow_loopback_http)?;
-    store::put_json(kv, &keys::endpoint(lt, id), &sealed).await?;
+    let record_key = keys::endpoint(lt, id);
+    let sealed = admin::sealed_endpoint(ep, s.seal_key()?, host, s.allow_loopback_http, &record_key)?;
+    store::put_json(kv, &record_key, &sealed).await?;
     // A cached outbound token belongs to the old credentials.
     kv.delete(&keys::outbound_token(lt, id)).await?;
     Ok(HttpResponse::json(200, &json!(admin::redacted_endpoint(sealed))))
@@ -104,7 +108,7 @@ async fn get_endpoint(host: &impl Host, lt: &str, id: &str) -> Result<HttpRespon
 }
 
 async fn create_client(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
-    let grant: ClientGrant = switchyard_core::json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid client: {e}")))?;
+    let grant: ClientGrant = json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid client: {e}")))?;
     let client_id = ids::random_hex(host, 16)?;
     let client_secret = ids::random_hex(host, 32)?;
     let record = admin::client_record(&client_id, &client_secret, grant, host)?;
@@ -115,7 +119,7 @@ async fn create_client(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Fa
 
 async fn get_client(host: &impl Host, id: &str) -> Result<HttpResponse, Failure> {
     let c = store::client(host.kv()?, id).await?.ok_or(OtsError::NotFound)?;
-    let slot = |k: &Option<switchyard_core::config::KeySlot>| k.as_ref().map(|s| json!({ "expiresAt": time::rfc3339(s.expires_at_ms) }));
+    let slot = |k: &Option<KeySlot>| k.as_ref().map(|s| json!({ "expiresAt": time::rfc3339(s.expires_at_ms) }));
     let mut body = json!(c.grant);
     body["client_id"] = json!(c.client_id);
     body["keys"] = json!({ "primary": slot(&c.primary_key), "secondary": slot(&c.secondary_key) });
@@ -125,16 +129,16 @@ async fn get_client(host: &impl Host, id: &str) -> Result<HttpResponse, Failure>
 async fn rotate_key(host: &impl Host, id: &str, slot: &str) -> Result<HttpResponse, Failure> {
     let kv = host.kv()?;
     let mut client = store::client(kv, id).await?.ok_or(OtsError::NotFound)?;
-    let (key, expires_at_ms) = admin::rotate_key(&mut client, slot, &host.settings().token_secret, host.now_ms(), host)?;
+    let (key, expires_at_ms) = admin::rotate_key(&mut client, slot, host.settings().token_secret()?, host.now_ms(), host)?;
     store::put_json(kv, &keys::client(id), &client).await?;
     Ok(HttpResponse::json(201, &json!({ "key": key, "expiresAt": time::rfc3339(expires_at_ms) }))
         .with_header("cache-control", "no-store"))
 }
 
 async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
-    let bundle: Bundle = switchyard_core::json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
+    let bundle: Bundle = json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
     let s = host.settings();
-    let writes = admin::bundle_writes(&bundle, &s.seal_key, host, s.allow_loopback_http)?;
+    let writes = admin::bundle_writes(&bundle, s.seal_key()?, host, s.allow_loopback_http)?;
     write_all(host, writes).await?;
     Ok(HttpResponse::json(
         200,

@@ -1,28 +1,21 @@
-//! The edge gateway: every public request enters here. It finds the route (404/405 bodies
-//! of TOTSCo API v2.0 §2.1.8.1 otherwise), authenticates the caller before anything else,
-//! applies size limits, and forwards to the function that serves the route with the
-//! caller's identity in trusted headers (anything the caller sent under those names is
-//! dropped first).
-#![allow(async_fn_in_trait)]
+//! The edge gateway: every public request enters here. It finds the route, authenticates
+//! the caller before anything else, applies size limits, and forwards to the function that
+//! serves the route with the caller's identity in trusted headers (anything the caller sent
+//! under those names is dropped first). What it refuses, the protocol owning the path words
+//! (`switchyard_core::protocols::refuse`).
 
-use switchyard_core::auth::{self, AuthFailure};
+use switchyard_core::common::auth::{self, AuthFailure};
+use switchyard_core::common::http::{HttpRequest, HttpResponse};
+use switchyard_core::common::ratelimit::Decision;
+use switchyard_core::gateway::{self, trusted, Guard, Refusal};
 use switchyard_core::host::Host;
-use switchyard_core::http::{HttpRequest, HttpResponse};
-use switchyard_core::ots::errors::OtsError;
-use switchyard_core::ports::{PortResult, Throttle};
-use switchyard_core::ratelimit::Decision;
-use switchyard_core::routes::{self, trusted, Function, Guard};
+use switchyard_core::ports::{Forward, Throttle};
+use switchyard_core::protocols::refuse;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
-mod cloudflare;
+switchyard_host_cloudflare::gateway_entry!(crate::handle);
 #[cfg(target_os = "wasi")]
-mod spin;
-
-/// How the gateway reaches a function: a service binding on Cloudflare, local service
-/// chaining on Spin.
-pub trait Forward {
-    async fn forward(&self, to: Function, req: HttpRequest) -> PortResult<HttpResponse>;
-}
+switchyard_host_spin::gateway_entry!(crate::handle);
 
 /// `declared_len` is the request's Content-Length when the host did not read a body that
 /// large; otherwise the body is in `req`.
@@ -35,62 +28,64 @@ pub async fn handle(
     declared_len: Option<usize>,
 ) -> HttpResponse {
     let path = req.path().to_string();
-    let Some(route) = routes::route(&path) else {
-        return OtsError::NotFound.response();
-    };
+    match admit(host, throttle, &mut req, &path, remote_ip, declared_len).await {
+        Ok(route) => match fwd.forward(route.function, req).await {
+            Ok(resp) => resp,
+            Err(e) => refuse(&path, logged(host, &format!("forward to {}: {}", route.function.name(), e.0))),
+        },
+        Err(r) => refuse(&path, r),
+    }
+}
+
+/// The route, once the caller is admitted to it; the caller's identity is then in `req`.
+async fn admit(
+    host: &impl Host,
+    throttle: &impl Throttle,
+    req: &mut HttpRequest,
+    path: &str,
+    remote_ip: Option<&str>,
+    declared_len: Option<usize>,
+) -> Result<gateway::Route, Refusal> {
+    let route = gateway::route(path).ok_or(Refusal::NotFound)?;
     req.headers.retain(|(k, _)| !k.starts_with(trusted::PREFIX));
     // An operator's block answers before anything else (503/700700, §2.1.8.1).
-    if let Err(e) = routes::admit_unblocked(&route, &host.settings().blocked_apis) {
-        return e.response();
-    }
+    gateway::admit_unblocked(&route, &host.settings().blocked_apis)?;
 
     match route.guard {
         Guard::Open => {}
-        Guard::Admin => {
-            if let Err(e) = auth::admin(&req, host.settings().admin_token.as_deref()) {
-                return e.response();
-            }
-        }
+        Guard::Admin => auth::admin(req, host.settings().admin_token()).map_err(Refusal::Auth)?,
         Guard::Participant => {
-            let kv = match host.kv() {
-                Ok(kv) => kv,
-                Err(e) => return backend(host, &e.0),
+            let (kv, secret) = match (host.kv(), host.settings().token_secret()) {
+                (Ok(kv), Ok(secret)) => (kv, secret),
+                (Err(e), _) | (_, Err(e)) => return Err(logged(host, &e.0)),
             };
-            match auth::participant(&req, kv, &host.settings().token_secret, host.now_ms()).await {
-                Ok(caller) => {
-                    // Throttling follows authentication; every request on a throttled route
-                    // counts, refused or not.
-                    if let Some(quota) = route.quota(&caller.client.grant) {
-                        match throttle.hit(&caller.client.client_id, quota, host.now_ms()).await {
-                            Ok(Decision::Allowed) => {}
-                            Ok(Decision::Throttled { next_access_ms }) => return OtsError::Throttled { next_access_ms }.response(),
-                            Err(e) => return backend(host, &e.0),
-                        }
-                    }
-                    req.headers.push((trusted::CLIENT_GRANT.into(), trusted::encode_grant(&caller.client.grant)));
-                    req.headers.push((trusted::CLIENT_ID.into(), caller.client.client_id));
-                    req.headers.push((trusted::AUTH_KIND.into(), caller.via.into()));
+            let caller = match auth::participant(req, kv, secret, host.now_ms()).await {
+                Ok(caller) => caller,
+                Err(AuthFailure::Denied(e)) => return Err(Refusal::Auth(e)),
+                Err(AuthFailure::Host(e)) => return Err(logged(host, &e.0)),
+            };
+            // Throttling follows authentication; every request on a throttled route counts,
+            // refused or not.
+            if let Some(quota) = route.quota(&caller.client.grant) {
+                match throttle.hit(&caller.client.client_id, quota, host.now_ms()).await {
+                    Ok(Decision::Allowed) => {}
+                    Ok(Decision::Throttled { next_access_ms }) => return Err(Refusal::Throttled { next_access_ms }),
+                    Err(e) => return Err(logged(host, &e.0)),
                 }
-                Err(AuthFailure::Denied(e)) => return e.response(),
-                Err(AuthFailure::Host(e)) => return backend(host, &e.0),
             }
+            req.headers.push((trusted::CLIENT_GRANT.into(), trusted::encode_grant(&caller.client.grant)));
+            req.headers.push((trusted::CLIENT_ID.into(), caller.client.client_id));
+            req.headers.push((trusted::AUTH_KIND.into(), caller.via.into()));
         }
     }
     if let Some(ip) = remote_ip {
         req.headers.push((trusted::REMOTE_IP.into(), ip.into()));
     }
-
-    let body_len = declared_len.unwrap_or(req.body.len());
-    if let Err(e) = routes::admit_size(&route, &path, body_len) {
-        return e.response();
-    }
-    match fwd.forward(route.function, req).await {
-        Ok(resp) => resp,
-        Err(e) => backend(host, &format!("forward to {}: {}", route.function.name(), e.0)),
-    }
+    gateway::admit_size(&route, declared_len.unwrap_or(req.body.len()))?;
+    Ok(route)
 }
 
-fn backend(host: &impl Host, cause: &str) -> HttpResponse {
+fn logged(host: &impl Host, cause: &str) -> Refusal {
     host.log_error(cause);
-    OtsError::Backend.response()
+    Refusal::Backend
 }

@@ -4,20 +4,23 @@
 //! answers 500 and leaves the sender free to retry; nothing acknowledged is lost (the job
 //! is in the outbox before it is queued, see `switchyard_core::broker`).
 
-use switchyard_core::broker::{self, DeliveryJob, Protocol};
-use switchyard_core::config::ClientRecord;
-use switchyard_core::host::{respond, Host};
-use switchyard_core::http::{HttpRequest, HttpResponse, Method};
-use switchyard_core::ots::envelope;
-use switchyard_core::ots::errors::{Failure, OtsError};
-use switchyard_core::ots::ingest::{self, Lookups};
-use switchyard_core::ots;
 use futures_util::future::{try_join, try_join3};
-use switchyard_core::routes::trusted;
-use switchyard_core::{archive, ids, store};
+use switchyard_core::common::broker;
+use switchyard_core::common::config::ClientRecord;
+use switchyard_core::common::http::{HttpRequest, HttpResponse, Method};
+use switchyard_core::common::{archive, ids, store};
+use switchyard_core::gateway::trusted;
+use switchyard_core::host::Host;
+use switchyard_core::ots::delivery::Letterbox;
+use switchyard_core::ots::errors::{respond, Failure, OtsError};
+use switchyard_core::ots::ingest::{self, Lookups};
+use switchyard_core::ots::{self, directory, envelope, routing};
+use switchyard_core::protocols::{DeliveryJob, Payload};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 switchyard_host_cloudflare::fetch_entry!(crate::handle);
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+switchyard_host_cloudflare::unique_object!();
 #[cfg(target_os = "wasi")]
 switchyard_host_spin::http_entry!(crate::handle);
 
@@ -50,13 +53,13 @@ async fn accept(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fai
     let ((client, destination_list_known, source_list_known), (destination, source, routing)) = try_join(
         try_join3(
             async { if forwarded.is_some() { Ok(forwarded) } else { store::client(kv, client_id).await } },
-            store::list_type_known(kv, &dst.list_type),
-            async { if same_list { Ok(true) } else { store::list_type_known(kv, &src.list_type).await } },
+            directory::list_type_known(kv, &dst.list_type),
+            async { if same_list { Ok(true) } else { directory::list_type_known(kv, &src.list_type).await } },
         ),
         try_join3(
-            store::participant(kv, &dst.list_type, &dst.identity),
-            store::participant(kv, &src.list_type, &src.identity),
-            store::routing_id(kv, &env.routing_id),
+            directory::participant(kv, &dst.list_type, &dst.identity),
+            directory::participant(kv, &src.list_type, &src.identity),
+            routing::routing_id(kv, &env.routing_id),
         ),
     )
     .await?;
@@ -75,14 +78,15 @@ async fn accept(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fai
     let accepted_at_ms = host.now_ms();
     let message_id = ids::uuid_v4(host)?;
     let job = DeliveryJob {
-        archive_key: archive::ots_key(accepted_at_ms, &message_id),
+        archive_key: archive::key(ots::ARCHIVE_AREA, accepted_at_ms, &message_id),
         message_id,
-        protocol: Protocol::Ots,
-        recipient_list_type: dst.list_type.clone(),
-        recipient: dst.identity.clone(),
-        routing_id: env.routing_id.clone(),
         accepted_at_ms,
         attempts: 0,
+        payload: Payload::Ots(Letterbox {
+            recipient_list_type: dst.list_type.clone(),
+            recipient: dst.identity.clone(),
+            routing_id: env.routing_id.clone(),
+        }),
     };
     broker::accept(host, &job, &req.body).await?;
     Ok(HttpResponse::empty(202))

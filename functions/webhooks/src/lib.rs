@@ -3,7 +3,7 @@
 //! no path here until the DIP channel work lands, and every request meets the hub's 404.
 
 use switchyard_core::host::Host;
-use switchyard_core::http::{HttpRequest, HttpResponse};
+use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::ots::errors::OtsError;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]

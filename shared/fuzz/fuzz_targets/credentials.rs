@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard_core::auth::{self, oauth, token};
+use switchyard_core::common::auth::{self, oauth, token};
 use switchyard_core::http::{form_pairs, percent_decode, HttpRequest, Method};
 
 const SECRET: &[u8] = b"fuzzing-token-secret-0123456789";
@@ -22,6 +22,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = req.query("apikey");
     let _ = form_pairs(&text);
     let _ = percent_decode(&text);
-    let _ = switchyard_core::time::parse_rfc3339(&text);
-    let _ = switchyard_core::net::permitted(&[text.to_string()], Some(&text));
+    let _ = switchyard_core::common::time::parse_rfc3339(&text);
+    let _ = switchyard_core::common::net::permitted(&[text.to_string()], Some(&text));
 });

@@ -3,8 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard_core::config::{ClientGrant, ClientRecord, DeliveryPolicy, PartyRef, RoutingIdConfig};
-use switchyard_core::directory::{Participant, ProcessStatus, ProcessSupport};
+use switchyard_core::common::config::{ClientGrant, ClientRecord, PartyRef};
+use switchyard_core::common::delivery::policy::DeliveryPolicy;
+use switchyard_core::ots::routing::RoutingIdConfig;
+use switchyard_core::ots::directory::{Participant, ProcessStatus, ProcessSupport};
 use switchyard_core::ots::{envelope, failure, ingest, ApiVersion};
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if switchyard_core::json::parse_value(data).is_ok() {
+    if switchyard_core::common::json::parse_value(data).is_ok() {
         assert!(serde_json::from_slice::<serde_json::Value>(data).is_ok(), "strict accepted what serde_json refuses");
     }
 });

@@ -1,6 +1,6 @@
 //! Conversions between Workers' Request/Response and the core's host-neutral HTTP types.
 
-use switchyard_core::http::{HttpRequest, HttpResponse, Method};
+use switchyard_core::common::http::{HttpRequest, HttpResponse, Method};
 use worker::{Headers, Request, RequestInit, Response, Result};
 
 /// Reads an inbound request. A body whose declared length exceeds `max_body` is not read:
@@ -19,7 +19,19 @@ pub async fn read_request(mut req: Request, max_body: usize) -> Result<(HttpRequ
     Ok((HttpRequest { method, url: path_and_query, headers, body }, oversize))
 }
 
+/// A request to another Worker (service binding, Durable Object).
 pub fn to_worker_request(r: &HttpRequest) -> Result<Request> {
+    Request::new_with_init(&r.url, &init(r)?)
+}
+
+/// A request to an address outside the hub: redirects come back as answers, never followed.
+pub fn to_outbound_request(r: &HttpRequest) -> Result<Request> {
+    let mut init = init(r)?;
+    init.with_redirect(worker::RequestRedirect::Manual);
+    Request::new_with_init(&r.url, &init)
+}
+
+fn init(r: &HttpRequest) -> Result<RequestInit> {
     let headers = Headers::new();
     for (k, v) in &r.headers {
         headers.append(k, v)?;
@@ -30,7 +42,7 @@ pub fn to_worker_request(r: &HttpRequest) -> Result<Request> {
     if !r.body.is_empty() && !matches!(r.method, Method::Get | Method::Head) {
         init.with_body(Some(js_sys::Uint8Array::from(r.body.as_slice()).into()));
     }
-    Request::new_with_init(&r.url, &init)
+    Ok(init)
 }
 
 pub fn to_worker_response(r: HttpResponse) -> Result<Response> {

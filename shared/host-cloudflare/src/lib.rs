@@ -1,20 +1,26 @@
 //! Switchyard's ports on Cloudflare Workers. KV is the routing table and directory, Queues
-//! the broker, R2 the archive, `fetch` the outbound client and WebCrypto the signer. The
-//! adapter only translates; every decision stays in `switchyard-core`.
+//! the broker, R2 the archive and the outbox, a Durable Object the strongly consistent key
+//! set, `fetch` the outbound client (redirects never followed) and WebCrypto the signer.
+//! The adapter only translates; every decision, and every response body, stays in
+//! `switchyard-core` and the functions. The entry macros ([`fetch_entry!`],
+//! [`gateway_entry!`], [`consumer_entry!`], [`unique_object!`]) hold all Workers-specific
+//! wiring, so a function crate is only its handler.
 
 mod crypto;
+mod entries;
 mod http;
 
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use switchyard_core::http::{HttpRequest, HttpResponse};
+use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue,
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue, Unique,
 };
 use worker::{Env, Fetch, QueueContentType, RawMessageBuilder};
 
 pub use crypto::{WebCryptoSigner, WebCryptoVerifier};
+pub use entries::{consume, forward, kick_sweep, rate_limiter_fetch, remote_ip, throttle_hit, unique_fetch, Services, Windows};
 pub use http::{read_request, to_worker_request, to_worker_response};
 
 /// Binding names every function's wrangler config uses.
@@ -22,6 +28,12 @@ pub mod bindings {
     pub const KV: &str = "SWITCHYARD_KV";
     pub const ARCHIVE: &str = "SWITCHYARD_ARCHIVE";
     pub const OUTBOUND_QUEUE: &str = "SWITCHYARD_OUTBOUND";
+    /// The Durable Object namespace behind [`super::CfUnique`].
+    pub const UNIQUE: &str = "SWITCHYARD_UNIQUE";
+    /// The Durable Object namespace of the gateway's throttling windows.
+    pub const RATE_LIMITER: &str = "RATE_LIMITER";
+    /// The deliver function, as the gateway's service binding names it.
+    pub const DELIVER: &str = "FN_DELIVER";
 }
 
 fn port_err(e: impl std::fmt::Display) -> PortError {
@@ -140,6 +152,49 @@ impl Archive for CfArchive {
             None => Ok(Some(Vec::new())),
         }
     }
+
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> PortResult<Vec<String>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = self.0.list().prefix(prefix.to_string());
+            if let Some(s) = start_after {
+                q = q.start_after(s.to_string());
+            }
+            if let Some(c) = cursor.take() {
+                q = q.cursor(c);
+            }
+            let page = q.execute().await.map_err(port_err)?;
+            out.extend(page.objects().into_iter().map(|o| o.key()).take(limit - out.len()));
+            match page.cursor() {
+                Some(c) if page.truncated() && out.len() < limit => cursor = Some(c),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Insert-if-absent on a Durable Object: one object per key owns that key, and a Durable
+/// Object runs one storage operation sequence at a time, so of two concurrent inserts of a
+/// key exactly one sees it absent.
+pub struct CfUnique(pub worker::ObjectNamespace);
+
+impl Unique for CfUnique {
+    async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool> {
+        use base64::Engine;
+        let stub = self.0.id_from_name(key).map_err(port_err)?.get_stub().map_err(port_err)?;
+        let body = serde_json::json!({ "key": key, "value": base64::engine::general_purpose::STANDARD.encode(value) }).to_string();
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post).with_body(Some(body.into()));
+        let req = worker::Request::new_with_init("https://unique.internal/insert", &init).map_err(port_err)?;
+        let mut resp = stub.fetch_with_request(req).await.map_err(port_err)?;
+        match resp.status_code() {
+            201 => Ok(true),
+            409 => Ok(false),
+            s => Err(PortError::new(format!("unique store answered {s}: {}", resp.text().await.unwrap_or_default()))),
+        }
+    }
 }
 
 /// The outbox in R2 under `outbox/<message id>`: strongly consistent listing, and the due
@@ -197,12 +252,13 @@ impl Outbox for CfOutbox {
     }
 }
 
-/// Outbound HTTP through `fetch`, bounded by an abort after `timeout_ms`.
+/// Outbound HTTP through `fetch`, bounded by an abort after `timeout_ms`. Redirects are
+/// never followed: a 3xx is the recipient's answer, and its `Location` is not called.
 pub struct CfHttp;
 
 impl HttpClient for CfHttp {
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, OutboundError> {
-        let req = to_worker_request(&request).map_err(|e| OutboundError::Connection(e.to_string()))?;
+        let req = http::to_outbound_request(&request).map_err(|e| OutboundError::Connection(e.to_string()))?;
         let controller = worker::AbortController::default();
         let signal = controller.signal();
         let fetch = Box::pin(async move { Fetch::Request(req).send_with_signal(&signal).await });
@@ -229,22 +285,23 @@ pub struct CfHost {
     queue: Option<CfQueue>,
     archive: Option<CfArchive>,
     outbox: Option<CfOutbox>,
+    unique: Option<CfUnique>,
     http: CfHttp,
     settings: switchyard_core::host::Settings,
 }
 
 impl CfHost {
-    /// Fails only when a required secret is missing; absent bindings fail on use.
-    pub fn from_env(env: &Env) -> PortResult<Self> {
-        let settings = switchyard_core::host::Settings::from_lookup(|name| setting(env, name))?;
-        Ok(CfHost {
+    /// Never fails: an absent binding, or a secret this function is not given, fails on use.
+    pub fn from_env(env: &Env) -> Self {
+        CfHost {
             kv: CfKv::from_env(env).ok(),
             queue: CfQueue::from_env(env).ok(),
             archive: CfArchive::from_env(env).ok(),
             outbox: env.bucket(bindings::ARCHIVE).map(CfOutbox).ok(),
+            unique: env.durable_object(bindings::UNIQUE).map(CfUnique).ok(),
             http: CfHttp,
-            settings,
-        })
+            settings: switchyard_core::host::Settings::from_lookup(|name| setting(env, name)),
+        }
     }
 }
 
@@ -269,6 +326,7 @@ impl switchyard_core::host::Host for CfHost {
     type Queue = CfQueue;
     type Archive = CfArchive;
     type Outbox = CfOutbox;
+    type Unique = CfUnique;
     type Http = CfHttp;
     type Signer = WebCryptoSigner;
 
@@ -283,6 +341,9 @@ impl switchyard_core::host::Host for CfHost {
     }
     fn outbox(&self) -> PortResult<&CfOutbox> {
         unbound(self.outbox.as_ref(), bindings::ARCHIVE)
+    }
+    fn unique(&self) -> PortResult<&CfUnique> {
+        unbound(self.unique.as_ref(), bindings::UNIQUE)
     }
     fn http(&self) -> PortResult<&CfHttp> {
         Ok(&self.http)
@@ -300,35 +361,13 @@ impl switchyard_core::host::Host for CfHost {
 }
 
 /// The whole fetch entry of a function: build the host, read the request (bodies above
-/// the gateway limit are not read), run `handler`, answer. Host failures become the spec's
-/// 500 body and a log line.
+/// the gateway limit are not read), run `handler`, answer.
 pub async fn serve(
     req: worker::Request,
     env: &Env,
     handler: impl AsyncFnOnce(&CfHost, HttpRequest) -> HttpResponse,
 ) -> worker::Result<worker::Response> {
-    use switchyard_core::ots::errors::OtsError;
-    let host = match CfHost::from_env(env) {
-        Ok(h) => h,
-        Err(e) => {
-            worker::console_error!("settings: {e}");
-            return to_worker_response(OtsError::Backend.response());
-        }
-    };
-    let (core_req, _) = read_request(req, switchyard_core::routes::GATEWAY_MAX_BODY_BYTES).await?;
+    let host = CfHost::from_env(env);
+    let (core_req, _) = read_request(req, switchyard_core::gateway::GATEWAY_MAX_BODY_BYTES).await?;
     to_worker_response(handler(&host, core_req).await)
-}
-
-/// The fetch entry of a function Worker: `fetch_entry!(handle)` serves every request with
-/// `handle(&CfHost, HttpRequest) -> HttpResponse` through [`serve`].
-#[macro_export]
-macro_rules! fetch_entry {
-    ($handler:path) => {
-        mod cloudflare_entry {
-            #[::worker::event(fetch)]
-            async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
-                ::switchyard_host_cloudflare::serve(req, &env, $handler).await
-            }
-        }
-    };
 }

@@ -1,13 +1,19 @@
 //! Switchyard's ports on Fermyon Spin. Spin has no queue or object store: the archive and
 //! the broker's outbox live in the key-value store under their own prefixes, and the
 //! `deliver` component drains the outbox. Variables carry the hub's settings (Spin variable
-//! names are the setting names in lower case).
+//! names are the setting names in lower case). The entry macros ([`http_entry!`],
+//! [`gateway_entry!`], [`drain_entry!`]) hold all Spin-specific wiring, so a function crate
+//! is only its handler. Outbound calls never follow redirects: `wasi:http`'s outgoing
+//! handler returns a 3xx as it is.
 #![cfg(target_os = "wasi")]
 
+use switchyard_core::common::broker::Ack;
+use switchyard_core::common::http::{HttpRequest, HttpResponse, Method};
+use switchyard_core::common::ratelimit::{self, Decision, Window};
+use switchyard_core::gateway::Function;
 use switchyard_core::host::{Host, Settings};
-use switchyard_core::http::{HttpRequest, HttpResponse, Method};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue,
+    Archive, Clock, Entropy, Forward, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue, Throttle, Unique,
 };
 
 /// The Spin key-value store every component opens.
@@ -15,6 +21,8 @@ pub const STORE: &str = "default";
 /// Key prefixes that stand in for the archive and the broker.
 pub const ARCHIVE_PREFIX: &str = "archive/";
 pub const OUTBOX_PREFIX: &str = "outbox/";
+pub const UNIQUE_PREFIX: &str = "unique/";
+pub const RATELIMIT_PREFIX: &str = "ratelimit/";
 
 fn port_err(e: impl std::fmt::Display) -> PortError {
     PortError::new(e.to_string())
@@ -115,6 +123,31 @@ impl Archive for SpinArchive {
     async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
         self.0.get(&format!("{ARCHIVE_PREFIX}{key}")).await
     }
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> PortResult<Vec<String>> {
+        let keys = self.0.list(&format!("{ARCHIVE_PREFIX}{prefix}")).await?;
+        Ok(keys
+            .into_iter()
+            .map(|k| k[ARCHIVE_PREFIX.len()..].to_string())
+            .filter(|k| start_after.is_none_or(|s| k.as_str() > s))
+            .take(limit)
+            .collect())
+    }
+}
+
+/// Insert-if-absent in the key-value store. Spin runs a component instance per request, and
+/// the check and the write are two calls: strongly consistent only while one process serves
+/// the store (`spin up`); the SQLite-backed version belongs to the Spin issue.
+pub struct SpinUnique(SpinKv);
+
+impl Unique for SpinUnique {
+    async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool> {
+        let k = format!("{UNIQUE_PREFIX}{key}");
+        if self.0 .0.exists(&k).map_err(port_err)? {
+            return Ok(false);
+        }
+        self.0.put(&k, value).await?;
+        Ok(true)
+    }
 }
 
 pub struct SpinHttp;
@@ -124,10 +157,13 @@ impl HttpClient for SpinHttp {
     async fn send(&self, request: HttpRequest, _timeout_ms: u32) -> Result<HttpResponse, OutboundError> {
         let method = match request.method {
             Method::Get => spin_sdk::http::Method::Get,
+            Method::Post => spin_sdk::http::Method::Post,
             Method::Put => spin_sdk::http::Method::Put,
             Method::Delete => spin_sdk::http::Method::Delete,
             Method::Patch => spin_sdk::http::Method::Patch,
-            _ => spin_sdk::http::Method::Post,
+            Method::Head => spin_sdk::http::Method::Head,
+            Method::Options => spin_sdk::http::Method::Options,
+            Method::Other => return Err(OutboundError::Connection("unsupported method".into())),
         };
         let mut builder = spin_sdk::http::Request::builder();
         builder.method(method).uri(request.url.clone());
@@ -146,18 +182,31 @@ impl HttpClient for SpinHttp {
 }
 
 pub struct SpinHost {
-    kv: SpinKv,
-    outbox: SpinOutbox,
-    archive: SpinArchive,
+    kv: PortResult<SpinKv>,
+    outbox: PortResult<SpinOutbox>,
+    archive: PortResult<SpinArchive>,
+    unique: PortResult<SpinUnique>,
     http: SpinHttp,
     settings: Settings,
 }
 
 impl SpinHost {
-    pub fn open() -> PortResult<Self> {
-        let settings = Settings::from_lookup(setting)?;
-        Ok(SpinHost { kv: open_store()?, outbox: SpinOutbox(open_store()?), archive: SpinArchive(open_store()?), http: SpinHttp, settings })
+    /// Never fails: a store that does not open, or a variable this component is not given,
+    /// fails on use.
+    pub fn open() -> Self {
+        SpinHost {
+            kv: open_store(),
+            outbox: open_store().map(SpinOutbox),
+            archive: open_store().map(SpinArchive),
+            unique: open_store().map(SpinUnique),
+            http: SpinHttp,
+            settings: Settings::from_lookup(setting),
+        }
     }
+}
+
+fn opened<T>(port: &PortResult<T>) -> PortResult<&T> {
+    port.as_ref().map_err(|e| e.clone())
 }
 
 impl Clock for SpinHost {
@@ -177,20 +226,24 @@ impl Host for SpinHost {
     type Queue = SpinOutbox;
     type Archive = SpinArchive;
     type Outbox = SpinDurableBroker;
+    type Unique = SpinUnique;
     type Http = SpinHttp;
-    type Signer = switchyard_core::signing::RsaSigner;
+    type Signer = switchyard_core::common::signing::RsaSigner;
 
     fn kv(&self) -> PortResult<&SpinKv> {
-        Ok(&self.kv)
+        opened(&self.kv)
     }
     fn queue(&self) -> PortResult<&SpinOutbox> {
-        Ok(&self.outbox)
+        opened(&self.outbox)
     }
     fn archive(&self) -> PortResult<&SpinArchive> {
-        Ok(&self.archive)
+        opened(&self.archive)
     }
     fn outbox(&self) -> PortResult<&SpinDurableBroker> {
         Ok(&SpinDurableBroker)
+    }
+    fn unique(&self) -> PortResult<&SpinUnique> {
+        opened(&self.unique)
     }
     fn http(&self) -> PortResult<&SpinHttp> {
         Ok(&self.http)
@@ -198,26 +251,68 @@ impl Host for SpinHost {
     fn settings(&self) -> &Settings {
         &self.settings
     }
-    async fn signer(&self) -> PortResult<switchyard_core::signing::RsaSigner> {
+    async fn signer(&self) -> PortResult<switchyard_core::common::signing::RsaSigner> {
         let pem = self.settings.signing_key.as_deref().ok_or_else(|| PortError::new("switchyard_signing_key is not set"))?;
-        switchyard_core::signing::RsaSigner::from_pkcs8(pem.as_bytes())
+        switchyard_core::common::signing::RsaSigner::from_pkcs8(pem.as_bytes())
     }
     fn log_error(&self, message: &str) {
         eprintln!("{message}");
     }
 }
 
-/// Converts Spin's request to the core's, runs `handler`, converts back. Host failures
-/// become the spec's 500 body and a log line.
+/// Converts Spin's request to the core's, runs `handler`, converts back.
 pub async fn serve(req: spin_sdk::http::Request, handler: impl AsyncFnOnce(&SpinHost, HttpRequest) -> HttpResponse) -> spin_sdk::http::Response {
-    let host = match SpinHost::open() {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("settings: {e}");
-            return to_spin_response(switchyard_core::ots::errors::OtsError::Backend.response());
-        }
-    };
+    let host = SpinHost::open();
     to_spin_response(handler(&host, from_spin_request(&req)).await)
+}
+
+/// Forwards to private components by local service chaining (`http://<function>.spin.internal`,
+/// declared in spin.toml's `allowed_outbound_hosts`).
+pub struct Chaining;
+
+impl Forward for Chaining {
+    async fn forward(&self, to: Function, mut req: HttpRequest) -> PortResult<HttpResponse> {
+        req.url = format!("http://{}.spin.internal{}", to.name(), req.url);
+        SpinHttp.send(req, switchyard_core::common::delivery::ATTEMPT_TIMEOUT_MS).await.map_err(|e| PortError::new(format!("{e:?}")))
+    }
+}
+
+/// The caller's address from Spin's `spin-client-addr` header (`ip:port`, `[v6]:port`).
+pub fn remote_ip(req: &spin_sdk::http::Request) -> Option<String> {
+    let addr = req.header("spin-client-addr")?.as_str()?;
+    Some(addr.rsplit_once(':').map_or(addr, |(ip, _)| ip).trim_matches(['[', ']']).to_string())
+}
+
+/// Throttling windows in the key-value store (one process serves the store under
+/// `spin up`; a multi-node deployment needs the SQLite version of the Spin issue).
+pub struct Windows<'a>(pub &'a SpinHost);
+
+impl Throttle for Windows<'_> {
+    async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
+        let kv = self.0.kv()?;
+        let k = format!("{RATELIMIT_PREFIX}{key}");
+        let window: Option<Window> = kv.get(&k).await?.and_then(|v| serde_json::from_slice(&v).ok());
+        let (decision, next) = ratelimit::hit(window, limit, now_ms);
+        kv.put(&k, &serde_json::to_vec(&next).map_err(port_err)?).await?;
+        Ok(decision)
+    }
+}
+
+/// Jobs run per drain call.
+pub const DRAIN_BATCH: usize = 50;
+
+/// Runs the outbox jobs that are due with `run`; a job leaves the outbox only when `run`
+/// says it is done.
+pub async fn drain(host: &SpinHost, run: impl AsyncFn(&SpinHost, &[u8]) -> Ack) -> PortResult<usize> {
+    let outbox = host.queue()?;
+    let mut done = 0usize;
+    for (key, raw) in outbox.due(host.now_ms(), DRAIN_BATCH).await? {
+        if run(host, &raw).await == Ack::Done {
+            outbox.remove(&key).await?;
+            done += 1;
+        }
+    }
+    Ok(done)
 }
 
 pub fn from_spin_request(req: &spin_sdk::http::Request) -> HttpRequest {
@@ -251,6 +346,49 @@ macro_rules! http_entry {
             #[::spin_sdk::http_component]
             async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
                 ::switchyard_host_spin::serve(req, $handler).await
+            }
+        }
+    };
+}
+
+/// The gateway component: `gateway_entry!(handle)` calls
+/// `handle(&SpinHost, &impl Forward, &impl Throttle, HttpRequest, remote_ip, declared_len)`.
+#[macro_export]
+macro_rules! gateway_entry {
+    ($handler:path) => {
+        mod spin_entry {
+            use ::switchyard_host_spin as sp;
+
+            #[::spin_sdk::http_component]
+            async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
+                let host = sp::SpinHost::open();
+                let remote_ip = sp::remote_ip(&req);
+                let resp = $handler(&host, &sp::Chaining, &sp::Windows(&host), sp::from_spin_request(&req), remote_ip.as_deref(), None).await;
+                sp::to_spin_response(resp)
+            }
+        }
+    };
+}
+
+/// The deliver component: Spin has no queue trigger, so `POST /deliver/drain` (a private
+/// route) runs the due outbox jobs with `run_job(&SpinHost, &[u8]) -> Ack`.
+#[macro_export]
+macro_rules! drain_entry {
+    ($run_job:path) => {
+        mod spin_entry {
+            use ::switchyard_host_spin as sp;
+
+            #[::spin_sdk::http_component]
+            async fn handle(_req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
+                let host = sp::SpinHost::open();
+                let resp = match sp::drain(&host, $run_job).await {
+                    Ok(n) => ::switchyard_core::common::http::HttpResponse::json(200, &::serde_json::json!({ "finished": n })),
+                    Err(e) => {
+                        ::switchyard_core::host::Host::log_error(&host, &format!("drain: {e}"));
+                        ::switchyard_core::common::http::HttpResponse::empty(500)
+                    }
+                };
+                sp::to_spin_response(resp)
             }
         }
     };

@@ -49,7 +49,7 @@ pub fn parse_archived(body: &[u8]) -> Result<Envelope, OtsError> {
 
 /// `ingest` is the letterbox version for a post being validated, `None` for archived mail.
 fn parse_with(body: &[u8], ingest: Option<ApiVersion>) -> Result<Envelope, OtsError> {
-    let doc: Value = crate::json::parse_value(body).map_err(|e| OtsError::Schema(format!("[Path '/'] Invalid JSON: {e}")))?;
+    let doc: Value = crate::common::json::parse_value(body).map_err(|e| OtsError::Schema(format!("[Path '/'] Invalid JSON: {e}")))?;
     let root = object(&doc, "")?;
     let env = object(required(root, "", "envelope")?, "/envelope")?;
     let source = party(required(env, "/envelope", "source")?, "/envelope/source", ingest.is_some())?;

@@ -1,6 +1,9 @@
 //! Every synchronous error the OTS letterbox, directory and token APIs answer, with the
 //! status code and body the TOTSCo Hub API v2.0 specification shows (§2.1.8.1, §2.2.3,
-//! §3.2.1.1.3). Error codes are JSON strings, as in the spec's examples.
+//! §3.2.1.1.3). Error codes are JSON strings, as in the spec's examples. This is the one
+//! place OTS rejections, authentication failures, gateway refusals and host failures become
+//! responses ([`respond`], [`refusal`], [`token_error`]). The admin API answers with the same
+//! bodies.
 //!
 //! Where the spec's examples disagree with themselves (some print the key `"errorText "` with
 //! a trailing space), the body uses the consistent form; docs/conformance.md records each choice.
@@ -8,7 +11,11 @@
 use alloc::string::String;
 use serde_json::json;
 
-use crate::http::HttpResponse;
+use crate::common::auth::{AuthError, AuthFailure};
+use crate::common::auth::oauth::TokenError;
+use crate::common::http::HttpResponse;
+use crate::gateway::Refusal;
+use crate::host::Host;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtsError {
@@ -45,6 +52,10 @@ pub enum OtsError {
     // --- account status ---
     SourceStatusInvalid,      // 403/9003
     DestinationStatusInvalid, // 403/9001
+    // --- directory (§2.2.3 c, d, e) ---
+    ListTypeMissing,
+    ListTypeUnknown,
+    IdentityUnknown,
     // --- universal ---
     NotFound,
     MethodNotAllowed,
@@ -63,7 +74,7 @@ impl OtsError {
             Throttled { .. } => 429,
             MessageTooLarge | Schema(_) | BadRequest(_) | UnknownDestinationType | UnknownDestination | UnknownSourceType
             | UnknownSource | UnknownRoutingId | RoutingIdNotMapped => 400,
-            NotFound => 404,
+            NotFound | ListTypeMissing | ListTypeUnknown | IdentityUnknown => 404,
             MethodNotAllowed => 405,
             Backend => 500,
             ApiBlocked => 503,
@@ -92,7 +103,7 @@ impl OtsError {
             }),
             ResourceForbidden => json!({ "code": "900908", "message": "Resource forbidden", "description": "Resource forbidden" }),
             Throttled { next_access_ms } => {
-                let at = crate::time::ots_access_time(*next_access_ms);
+                let at = crate::common::time::ots_access_time(*next_access_ms);
                 json!({
                     "code": "900804",
                     "message": "Message throttled out",
@@ -116,6 +127,9 @@ impl OtsError {
             RoutingIdNotMapped => fault("9010", "No routingID is mapped with Source RCP."),
             SourceStatusInvalid => fault("9003", "Source RCPID account status is not valid"),
             DestinationStatusInvalid => fault("9001", "Destination RCPID account status is not valid."),
+            ListTypeMissing => json!({ "code": "404", "description": "Invalid ListType, ListType cannot be empty" }),
+            ListTypeUnknown => json!({ "code": "404", "description": "Invalid ListType, ListType is not available in directory hub" }),
+            IdentityUnknown => json!({ "code": "404", "description": "Invalid identity, identity not available in directory hub" }),
             NotFound => json!({
                 "code": "404",
                 "type": "Status report",
@@ -197,11 +211,83 @@ impl From<crate::ports::PortError> for Failure {
     }
 }
 
-impl From<crate::auth::AuthFailure> for Failure {
-    fn from(e: crate::auth::AuthFailure) -> Self {
+impl From<AuthError> for OtsError {
+    /// §2.1.8.1, security rows.
+    fn from(e: AuthError) -> Self {
         match e {
-            crate::auth::AuthFailure::Denied(e) => Failure::Rejected(e),
-            crate::auth::AuthFailure::Host(e) => Failure::Host(e),
+            AuthError::Missing => OtsError::MissingCredentials,
+            AuthError::InvalidToken => OtsError::InvalidCredentials,
+            AuthError::InvalidApiKey => OtsError::InvalidApiKey,
+            AuthError::UnknownClient => OtsError::ResourceForbidden,
         }
+    }
+}
+
+impl From<AuthFailure> for Failure {
+    fn from(e: AuthFailure) -> Self {
+        match e {
+            AuthFailure::Denied(e) => Failure::Rejected(e.into()),
+            AuthFailure::Host(e) => Failure::Host(e),
+        }
+    }
+}
+
+impl From<crate::admin::AdminError> for Failure {
+    /// The admin API answers invalid input with the generic 400 body.
+    fn from(e: crate::admin::AdminError) -> Self {
+        match e {
+            crate::admin::AdminError::Invalid(d) => OtsError::BadRequest(d).into(),
+            crate::admin::AdminError::Host(e) => e.into(),
+        }
+    }
+}
+
+/// Turns a handler's result into the response, logging host failures (never their payload).
+pub fn respond(host: &impl Host, context: &str, result: Result<HttpResponse, Failure>) -> HttpResponse {
+    match result {
+        Ok(r) => r,
+        Err(Failure::Rejected(e)) => e.response(),
+        Err(Failure::Host(e)) => {
+            host.log_error(&alloc::format!("{context}: {e}"));
+            OtsError::Backend.response()
+        }
+    }
+}
+
+/// A refusal of the gateway on an OTS route (`path`). Size: §2.1.8.1 answers 9017 on
+/// letterbox v2 and the generic 400 on v1 (v2.0 change log, item 9); other routes say their limit.
+pub fn refusal(path: &str, r: Refusal) -> OtsError {
+    match r {
+        Refusal::NotFound => OtsError::NotFound,
+        Refusal::Blocked => OtsError::ApiBlocked,
+        Refusal::Auth(e) => e.into(),
+        Refusal::Throttled { next_access_ms } => OtsError::Throttled { next_access_ms },
+        Refusal::TooLarge { limit } => match super::letterbox_version(path) {
+            Some(super::ApiVersion::V2) => OtsError::MessageTooLarge,
+            Some(super::ApiVersion::V1) => OtsError::BadRequest(alloc::format!(
+                "Request message size limit is exceeded. Maximum allowed bytes are {limit}."
+            )),
+            None => OtsError::BadRequest(alloc::format!("Request body exceeds the limit of {limit} bytes.")),
+        },
+        Refusal::Backend => OtsError::Backend,
+    }
+}
+
+/// `POST /oauth2/token` errors (§3.2.1.1.3) with RFC 6749 §5.2 bodies; 404 and 405 use the
+/// hub's status report bodies like every other API.
+pub fn token_error(e: &TokenError) -> HttpResponse {
+    let oauth = |status, error: &str, description: &str| {
+        HttpResponse::json(status, &json!({ "error": error, "error_description": description }))
+            .with_header("cache-control", "no-store")
+            .with_header("pragma", "no-cache")
+    };
+    match e {
+        TokenError::NotFound => OtsError::NotFound.response(),
+        TokenError::MethodNotAllowed => OtsError::MethodNotAllowed.response().with_header("allow", "POST"),
+        TokenError::UnsupportedMediaType(d) => oauth(e.status(), "invalid_request", d),
+        TokenError::InvalidRequest(d) => oauth(e.status(), "invalid_request", d),
+        TokenError::UnsupportedGrantType => oauth(e.status(), "unsupported_grant_type", "Only grant_type=client_credentials is supported."),
+        TokenError::InvalidClient => oauth(e.status(), "invalid_client", "Client authentication failed.")
+            .with_header("www-authenticate", "Basic realm=\"switchyard\""),
     }
 }

@@ -4,9 +4,10 @@
 use super::envelope::Envelope;
 use super::errors::OtsError;
 use super::REQUEST_SUFFIX;
-use crate::config::{ClientRecord, RoutingIdConfig};
-use crate::directory::Participant;
-use crate::net;
+use super::directory::Participant;
+use super::routing::RoutingIdConfig;
+use crate::common::config::ClientRecord;
+use crate::common::net;
 
 /// What the send function looked up for one envelope.
 #[derive(Debug, Clone, Default)]
@@ -66,8 +67,9 @@ pub fn check(env: &Envelope, client: &ClientRecord, remote_ip: Option<&str>, fou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ClientGrant, DeliveryPolicy, PartyRef};
-    use crate::directory::{ProcessStatus, ProcessSupport};
+    use crate::common::config::{ClientGrant, PartyRef};
+    use crate::common::delivery::policy::DeliveryPolicy;
+    use crate::ots::directory::{ProcessStatus, ProcessSupport};
     use crate::ots::envelope::Party;
     use alloc::string::String;
     use alloc::vec;

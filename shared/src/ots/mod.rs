@@ -1,15 +1,20 @@
-//! The OTS letterbox protocol (TOTSCo Hub API v2.0, and v0.5 for letterbox v1).
+//! The OTS letterbox protocol (TOTSCo Hub API v2.0, and v0.5 for letterbox v1): the
+//! envelope, the error book, the directory, routing IDs, the acceptance checks of a post,
+//! and the delivery rules with their failure notifications.
 
+pub mod delivery;
+pub mod directory;
 pub mod envelope;
 pub mod errors;
 pub mod failure;
 pub mod ingest;
+pub mod routing;
 
 /// §2.1.8.1: messages over 256000 bytes are rejected (9017 on v2, the generic 400 on v1).
 pub const MAX_MESSAGE_BYTES: usize = 256_000;
 
-/// The hub's own identity as the source of delivery failure notifications (§2.1.8.2).
-pub const DEFAULT_HUB_IDENTITY: &str = "TOTSCO";
+/// Where accepted letterbox posts and the hub's notifications are archived.
+pub const ARCHIVE_AREA: &str = "ots";
 
 /// Routing IDs ending in `Request` open a conversation and carry no destination correlationID.
 pub const REQUEST_SUFFIX: &str = "Request";
@@ -33,19 +38,6 @@ pub fn directory_version(path: &str) -> Option<ApiVersion> {
         (Some("directory"), Some(v), Some("entry"), None) => Some(v),
         _ => None,
     }
-}
-
-/// §2.1.8.1 size rule: v2 answers 400/9017; v1 answers the generic 400 (v2.0 change log, item 9).
-pub fn check_size(version: ApiVersion, body_len: usize) -> Result<(), errors::OtsError> {
-    if body_len <= MAX_MESSAGE_BYTES {
-        return Ok(());
-    }
-    Err(match version {
-        ApiVersion::V2 => errors::OtsError::MessageTooLarge,
-        ApiVersion::V1 => errors::OtsError::BadRequest(alloc::format!(
-            "Request message size limit is exceeded. Maximum allowed bytes are {MAX_MESSAGE_BYTES}."
-        )),
-    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod cloudflare {
     use switchyard_core::ports::Signer;
-    use switchyard_core::signing::RsaSigner;
+    use switchyard_core::common::signing::RsaSigner;
     use switchyard_host_cloudflare::WebCryptoSigner;
     use worker::{event, Context, Env, Request, Response, Result};
 

@@ -1,10 +1,12 @@
 //! The directory (TOTSCo API v2.0 §2.2): participants by list type, with the processes they
-//! support and their published resources. Also where each participant's delivery endpoint and
-//! each routing ID's policy live in the key-value store.
+//! support and their published resources; how `identity` selects among them; and typed
+//! access to the directory tables (layout in `crate::common::store::keys`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
+
+use super::errors::OtsError;
 
 /// `processSupport/status` values (§2.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,56 +53,28 @@ impl Participant {
     }
 }
 
-/// Key-value layout. One namespace holds every table; prefixes keep them apart.
-pub mod keys {
-    use super::*;
-    use alloc::format;
+// ----- the directory tables -----
 
-    /// Marks a list type (e.g. `RCPID`) as configured.
-    pub fn list_type(list_type: &str) -> String {
-        format!("listtype/{list_type}")
-    }
-    pub fn list_type_prefix() -> &'static str {
-        "listtype/"
-    }
-    pub fn participant(list_type: &str, id: &str) -> String {
-        format!("dir/{list_type}/{id}")
-    }
-    pub fn participant_prefix(list_type: &str) -> String {
-        format!("dir/{list_type}/")
-    }
-    pub fn endpoint(list_type: &str, id: &str) -> String {
-        format!("endpoint/{list_type}/{id}")
-    }
-    pub fn routing_id(routing_id: &str) -> String {
-        format!("routing/{routing_id}")
-    }
-    pub fn client(client_id: &str) -> String {
-        format!("client/{client_id}")
-    }
-    /// Cached outbound OAuth2 token for a recipient endpoint.
-    pub fn outbound_token(list_type: &str, id: &str) -> String {
-        format!("outtoken/{list_type}/{id}")
-    }
+use crate::common::store::{get_json, keys};
+use crate::ports::{KeyValue, PortResult};
+
+pub async fn list_type_known(kv: &impl KeyValue, list_type: &str) -> PortResult<bool> {
+    Ok(kv.get(&keys::list_type(list_type)).await?.is_some())
 }
 
-/// Directory API failures (TOTSCo API v2.0 §2.2.3 c, d, e).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectoryError {
-    ListTypeMissing,
-    ListTypeUnknown,
-    IdentityUnknown,
+pub async fn participant(kv: &impl KeyValue, list_type: &str, id: &str) -> PortResult<Option<Participant>> {
+    get_json(kv, &keys::participant(list_type, id)).await
 }
 
-impl DirectoryError {
-    pub fn response(self) -> crate::http::HttpResponse {
-        let description = match self {
-            DirectoryError::ListTypeMissing => "Invalid ListType, ListType cannot be empty",
-            DirectoryError::ListTypeUnknown => "Invalid ListType, ListType is not available in directory hub",
-            DirectoryError::IdentityUnknown => "Invalid identity, identity not available in directory hub",
-        };
-        crate::http::HttpResponse::json(404, &serde_json::json!({ "code": "404", "description": description }))
+/// Every participant of a list type, in id order.
+pub async fn participants(kv: &impl KeyValue, list_type: &str) -> PortResult<Vec<Participant>> {
+    let mut out = Vec::new();
+    for key in kv.list(&keys::participant_prefix(list_type)).await? {
+        if let Some(p) = get_json::<Participant>(kv, &key).await? {
+            out.push(p);
+        }
     }
+    Ok(out)
 }
 
 /// What the `identity` query parameter asks for (§2.2.2).
@@ -130,7 +104,7 @@ pub fn selector(identity: Option<&str>, version: crate::ots::ApiVersion, partici
 }
 
 /// The §2.2.3 response body for `list_type`, or 404/e for an unknown identity.
-pub fn answer(list_type: &str, selector: &Selector, participants: Vec<Participant>) -> Result<serde_json::Value, DirectoryError> {
+pub fn answer(list_type: &str, selector: &Selector, participants: Vec<Participant>) -> Result<serde_json::Value, OtsError> {
     let chosen: Vec<Participant> = match selector {
         Selector::All => participants,
         Selector::Process(process) => {
@@ -139,7 +113,7 @@ pub fn answer(list_type: &str, selector: &Selector, participants: Vec<Participan
         Selector::Identity(id) => {
             let one: Vec<Participant> = participants.into_iter().filter(|p| &p.id == id).collect();
             if one.is_empty() {
-                return Err(DirectoryError::IdentityUnknown);
+                return Err(OtsError::IdentityUnknown);
             }
             one
         }
@@ -173,7 +147,7 @@ mod tests {
         let body = answer("RCPID", &Selector::Process("GPLB".into()), all.clone()).unwrap();
         assert_eq!(body["list"][0]["identity"].as_array().unwrap().len(), 1);
         assert_eq!(body["list"][0]["identity"][0]["id"], "BTYD");
-        assert_eq!(answer("RCPID", &Selector::Identity("ZZZZ".into()), all.clone()), Err(DirectoryError::IdentityUnknown));
+        assert_eq!(answer("RCPID", &Selector::Identity("ZZZZ".into()), all.clone()), Err(OtsError::IdentityUnknown));
         let body = answer("RCPID", &Selector::All, all).unwrap();
         assert_eq!(body["list"][0]["listType"], "RCPID");
         assert!(body["list"][0]["identity"][0].get("resource").is_none());

@@ -1,14 +1,14 @@
 //! `POST /oauth2/token`, RFC 6749 client credentials as TOTSCo API v2.0 §3.2.1.1 profiles it:
 //! credentials by `Authorization: Basic` or `client_id`/`client_secret` form fields,
 //! `grant_type=client_credentials`, form content type; errors 400/401/404/405/415
-//! (§3.2.1.1.3) with RFC 6749 §5.2 bodies.
+//! (§3.2.1.1.3). The bodies of those errors are in the OTS error book
+//! (`crate::ots::errors::token_error`).
 
 use alloc::string::String;
 use serde_json::json;
 
 use super::{presented, token, Presented};
-use crate::http::{form_pairs, HttpRequest, HttpResponse, Method};
-use crate::ots::errors::OtsError;
+use crate::common::http::{form_pairs, HttpRequest, HttpResponse, Method};
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
 
@@ -35,22 +35,14 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    pub fn response(&self) -> HttpResponse {
-        let oauth = |status, error: &str, description: &str| {
-            HttpResponse::json(status, &json!({ "error": error, "error_description": description }))
-                .with_header("cache-control", "no-store")
-                .with_header("pragma", "no-cache")
-        };
+    /// The status §3.2.1.1.3 gives each cause.
+    pub fn status(&self) -> u16 {
         match self {
-            TokenError::NotFound => OtsError::NotFound.response(),
-            TokenError::MethodNotAllowed => OtsError::MethodNotAllowed.response().with_header("allow", "POST"),
-            TokenError::UnsupportedMediaType(d) => oauth(415, "invalid_request", d),
-            TokenError::InvalidRequest(d) => oauth(400, "invalid_request", d),
-            TokenError::UnsupportedGrantType => {
-                oauth(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
-            }
-            TokenError::InvalidClient => oauth(401, "invalid_client", "Client authentication failed.")
-                .with_header("www-authenticate", "Basic realm=\"switchyard\""),
+            TokenError::NotFound => 404,
+            TokenError::MethodNotAllowed => 405,
+            TokenError::UnsupportedMediaType(_) => 415,
+            TokenError::InvalidRequest(_) | TokenError::UnsupportedGrantType => 400,
+            TokenError::InvalidClient => 401,
         }
     }
 }
@@ -98,7 +90,7 @@ const DECOY_HASH: &str = "sha256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAA
 /// clients) and answers with a fresh access token or 401.
 pub fn grant(
     creds: &ClientCredentials,
-    client: Option<&crate::config::ClientRecord>,
+    client: Option<&crate::common::config::ClientRecord>,
     token_secret: &[u8],
     now_ms: u64,
     jti: String,
@@ -144,15 +136,15 @@ mod tests {
         assert_eq!(parse_request(&basic).unwrap().client_secret, "b");
         let mut get = ok.clone();
         get.method = Method::Get;
-        assert_eq!(parse_request(&get).unwrap_err().response().status, 405);
+        assert_eq!(parse_request(&get).unwrap_err().status(), 405);
         let mut json = ok.clone();
         json.headers = alloc::vec![("content-type".into(), "application/json".into())];
-        assert_eq!(parse_request(&json).unwrap_err().response().status, 415);
-        assert_eq!(parse_request(&post("client_id=a&client_secret=b")).unwrap_err().response().status, 415);
-        assert_eq!(parse_request(&post("grant_type=password&client_id=a&client_secret=b")).unwrap_err().response().status, 400);
-        assert_eq!(parse_request(&post("grant_type=client_credentials")).unwrap_err().response().status, 401);
+        assert_eq!(parse_request(&json).unwrap_err().status(), 415);
+        assert_eq!(parse_request(&post("client_id=a&client_secret=b")).unwrap_err().status(), 415);
+        assert_eq!(parse_request(&post("grant_type=password&client_id=a&client_secret=b")).unwrap_err().status(), 400);
+        assert_eq!(parse_request(&post("grant_type=client_credentials")).unwrap_err().status(), 401);
         let mut elsewhere = ok.clone();
         elsewhere.url = "/oauth2/token2".into();
-        assert_eq!(parse_request(&elsewhere).unwrap_err().response().status, 404);
+        assert_eq!(parse_request(&elsewhere).unwrap_err().status(), 404);
     }
 }

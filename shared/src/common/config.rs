@@ -1,11 +1,11 @@
-//! Configuration the admin API and seed bundles write: delivery endpoints, API clients and
-//! routing IDs. Field names are the admin API's contract (docs/admin-openapi.yaml).
+//! Configuration every protocol shares, as the admin API and seed bundles write it: delivery
+//! endpoints and API clients. Field names are the admin API's contract
+//! (docs/admin-openapi.yaml).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::directory::Participant;
 
 /// How the hub authenticates when it pushes to a recipient (TOTSCo API v2.0 §3.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,32 +42,6 @@ pub struct RateLimit {
     pub messages_per_minute: u32,
 }
 
-/// Per routing ID delivery policy (how long and how often the hub retries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DeliveryPolicy {
-    pub timeout_seconds: u32,
-    pub initial_backoff_seconds: u32,
-    pub max_backoff_seconds: u32,
-}
-
-impl Default for DeliveryPolicy {
-    /// OTS practice is a 3 s hop; a recipient that is down gets retries for 15 minutes.
-    fn default() -> Self {
-        DeliveryPolicy { timeout_seconds: DEFAULT_DELIVERY_TIMEOUT_SECS, initial_backoff_seconds: 1, max_backoff_seconds: 60 }
-    }
-}
-
-pub const DEFAULT_DELIVERY_TIMEOUT_SECS: u32 = 900;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RoutingIdConfig {
-    pub process: String,
-    #[serde(default)]
-    pub delivery_policy: DeliveryPolicy,
-}
-
 /// What an API client may do; the request body of `POST /admin/v1/clients`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -101,46 +75,4 @@ pub struct ClientRecord {
     pub primary_key: Option<KeySlot>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secondary_key: Option<KeySlot>,
-}
-
-// ----- seed bundles (`POST /admin/v1/apply`, infra/seed/*.json) -----
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SeedParticipant {
-    pub list_type: String,
-    #[serde(flatten)]
-    pub entry: Participant,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<Endpoint>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SeedRoutingId {
-    #[serde(rename = "routingID")]
-    pub routing_id: String,
-    #[serde(flatten)]
-    pub config: RoutingIdConfig,
-}
-
-/// A client with fixed credentials, so a demo can print them. The secret is hashed on apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SeedClient {
-    pub client_id: String,
-    pub client_secret: String,
-    #[serde(flatten)]
-    pub grant: ClientGrant,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Bundle {
-    #[serde(default)]
-    pub participants: Vec<SeedParticipant>,
-    #[serde(rename = "routingIDs", default)]
-    pub routing_ids: Vec<SeedRoutingId>,
-    #[serde(default)]
-    pub clients: Vec<SeedClient>,
 }

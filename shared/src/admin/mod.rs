@@ -1,15 +1,22 @@
 //! The operator's rules: what a valid participant, endpoint, client and routing ID look like,
 //! and which key-value writes a change (or a whole seed bundle) amounts to. The admin
 //! function performs the writes; secrets are hashed or sealed here before they are stored.
+//! Invalid input is an [`AdminError::Invalid`]; the admin API answers it with the OTS book's
+//! generic 400.
+
+pub mod bundle;
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::auth::{seal, secret, token};
-use crate::config::{Bundle, ClientGrant, ClientRecord, Endpoint, EndpointAuth, KeySlot, RoutingIdConfig};
-use crate::directory::{keys, Participant};
-use crate::ots::errors::OtsError;
+use self::bundle::Bundle;
+use crate::common::auth::{seal, secret, token};
+use crate::common::config::{ClientGrant, ClientRecord, Endpoint, EndpointAuth, KeySlot};
+use crate::common::delivery::outbound::check_outbound_url;
+use crate::common::store::keys;
+use crate::ots::directory::Participant;
+use crate::ots::routing::RoutingIdConfig;
 use crate::ports::{Entropy, PortError};
 
 /// One key-value write a change consists of.
@@ -24,15 +31,6 @@ pub enum AdminError {
 impl From<PortError> for AdminError {
     fn from(e: PortError) -> Self {
         AdminError::Host(e)
-    }
-}
-
-impl From<AdminError> for crate::ots::errors::Failure {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::Invalid(d) => OtsError::BadRequest(d).into(),
-            AdminError::Host(e) => e.into(),
-        }
     }
 }
 
@@ -54,7 +52,7 @@ pub fn participant_writes(list_type: &str, id: &str, body: &[u8]) -> Result<(Par
     if !valid_name(list_type) || !valid_name(id) {
         return Err(invalid("listType and id must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"));
     }
-    let mut doc: serde_json::Value = crate::json::parse_value(body).map_err(|e| invalid(format!("invalid JSON: {e}")))?;
+    let mut doc: serde_json::Value = crate::common::json::parse_value(body).map_err(|e| invalid(format!("invalid JSON: {e}")))?;
     let obj = doc.as_object_mut().ok_or_else(|| invalid("the body must be a JSON object"))?;
     match obj.get("id") {
         Some(v) if v.as_str() != Some(id) => return Err(invalid("id in the body differs from the path")),
@@ -73,58 +71,48 @@ fn participant_entry(list_type: &str, p: Participant) -> (Participant, Vec<Write
     (p, writes)
 }
 
-/// Validates an endpoint and seals its outbound credentials for storage.
-pub fn sealed_endpoint(mut e: Endpoint, seal_key: &[u8], entropy: &impl Entropy, allow_loopback_http: bool) -> Result<Endpoint, AdminError> {
+/// Validates an endpoint and seals its outbound credentials for storage under `record_key`
+/// (the key the endpoint is stored at: the sealed value opens only there). Addresses the hub
+/// may not call are refused, and so are values that are already sealed: a sealed value is
+/// only ever made here, from clear text, so one presented by a caller was copied.
+pub fn sealed_endpoint(mut e: Endpoint, seal_key: &[u8], entropy: &impl Entropy, allow_loopback_http: bool, record_key: &str) -> Result<Endpoint, AdminError> {
     let check = |url: &str, what: &str| {
-        crate::delivery::check_outbound_url(url, allow_loopback_http).map_err(|_| {
-            invalid(if allow_loopback_http {
-                format!("{what} must be https (or http on loopback in development)")
-            } else {
-                format!("{what} must be an https URL")
-            })
+        check_outbound_url(url, allow_loopback_http).map_err(|e| {
+            let why = match e {
+                crate::ports::OutboundError::Refused(why) => why,
+                other => format!("{other:?}"),
+            };
+            invalid(format!("{what} is not an address the hub may call: {why}"))
         })
     };
     check(&e.url, "url")?;
-    let mut nonce = [0u8; 16];
+    let mut nonce = [0u8; seal::NONCE_LEN];
     entropy.fill(&mut nonce)?;
+    let seal_value = |value: &mut String, what: &str| {
+        if seal::is_sealed(value) {
+            return Err(invalid(format!("{what} must be given in clear; sealed values are refused")));
+        }
+        *value = seal::seal(seal_key, &nonce, record_key.as_bytes(), value);
+        Ok(())
+    };
     match &mut e.auth {
         EndpointAuth::Oauth2 { token_url, client_id, client_secret } => {
             check(token_url, "auth.tokenUrl")?;
             if client_id.is_empty() || client_secret.is_empty() {
                 return Err(invalid("auth.clientId and auth.clientSecret are required"));
             }
-            if !seal::is_sealed(client_secret) {
-                *client_secret = seal::seal(seal_key, &nonce, client_secret);
-            }
+            seal_value(client_secret, "auth.clientSecret")?;
         }
         EndpointAuth::Apikey { key, expires_at } => {
-            if crate::time::parse_rfc3339(expires_at).is_none() {
+            if crate::common::time::parse_rfc3339(expires_at).is_none() {
                 return Err(invalid("auth.expiresAt must be an RFC 3339 date-time"));
             }
             // TOTSCo API v2.0 §3.2.2: recipients accept API keys of up to 5000 characters.
             if key.is_empty() || key.len() > token::MAX_TOKEN_LEN {
                 return Err(invalid("auth.key must be 1-5000 characters"));
             }
-            if !seal::is_sealed(key) {
-                *key = seal::seal(seal_key, &nonce, key);
-            }
+            seal_value(key, "auth.key")?;
         }
-        EndpointAuth::None => {}
-    }
-    Ok(e)
-}
-
-/// The stored endpoint with its credentials opened, for delivery only.
-pub fn opened_endpoint(mut e: Endpoint, seal_key: &[u8]) -> Result<Endpoint, PortError> {
-    let open = |s: &mut String| -> Result<(), PortError> {
-        if seal::is_sealed(s) {
-            *s = seal::open(seal_key, s).ok_or_else(|| PortError::new("endpoint credentials do not open under the seal key"))?;
-        }
-        Ok(())
-    };
-    match &mut e.auth {
-        EndpointAuth::Oauth2 { client_secret, .. } => open(client_secret)?,
-        EndpointAuth::Apikey { key, .. } => open(key)?,
         EndpointAuth::None => {}
     }
     Ok(e)
@@ -144,7 +132,7 @@ pub fn validate_grant(g: &ClientGrant) -> Result<(), AdminError> {
     if g.identities.is_empty() {
         return Err(invalid("identities must name at least one {listType, id}"));
     }
-    if let Some(bad) = g.networks.iter().find(|n| !crate::net::valid_cidr(n)) {
+    if let Some(bad) = g.networks.iter().find(|n| !crate::common::net::valid_cidr(n)) {
         return Err(invalid(format!("networks: {bad} is not a CIDR block")));
     }
     if g.rate_limit.is_some_and(|r| r.messages_per_minute == 0) {
@@ -179,7 +167,7 @@ pub fn rotate_key(client: &mut ClientRecord, slot: &str, token_secret: &[u8], no
     if slot != "primary" && slot != "secondary" {
         return Err(invalid("slot must be primary or secondary"));
     }
-    let claims = token::Claims::issue(&client.client_id, now_ms, token::Kind::Apikey, Some(slot), crate::ids::uuid_v4(entropy)?);
+    let claims = token::Claims::issue(&client.client_id, now_ms, token::Kind::Apikey, Some(slot), crate::common::ids::uuid_v4(entropy)?);
     let key = token::mint(&claims, token_secret);
     let mut salt = [0u8; 16];
     entropy.fill(&mut salt)?;
@@ -197,18 +185,15 @@ pub fn routing_id_writes(routing_id: &str, body: &[u8]) -> Result<Vec<Write>, Ad
     if !valid_name(routing_id) {
         return Err(invalid("routingID must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"));
     }
-    let cfg: RoutingIdConfig = crate::json::parse(body).map_err(|e| invalid(format!("invalid routing ID config: {e}")))?;
+    let cfg: RoutingIdConfig = crate::common::json::parse(body).map_err(|e| invalid(format!("invalid routing ID config: {e}")))?;
     routing_entry(routing_id, &cfg)
 }
 
 fn routing_entry(routing_id: &str, cfg: &RoutingIdConfig) -> Result<Vec<Write>, AdminError> {
-    let p = cfg.delivery_policy;
     if cfg.process.trim().is_empty() {
         return Err(invalid("process is required"));
     }
-    if p.timeout_seconds == 0 || p.initial_backoff_seconds == 0 || p.max_backoff_seconds < p.initial_backoff_seconds {
-        return Err(invalid("deliveryPolicy needs timeoutSeconds >= 1 and 1 <= initialBackoffSeconds <= maxBackoffSeconds"));
-    }
+    cfg.delivery_policy.validate().map_err(invalid)?;
     Ok(alloc::vec![(keys::routing_id(routing_id), json(cfg))])
 }
 
@@ -222,12 +207,13 @@ pub fn bundle_writes(bundle: &Bundle, seal_key: &[u8], entropy: &impl Entropy, a
         }
         writes.extend(participant_entry(&sp.list_type, sp.entry.clone()).1);
         if let Some(ep) = &sp.endpoint {
-            let sealed = sealed_endpoint(ep.clone(), seal_key, entropy, allow_loopback_http)
+            let record_key = keys::endpoint(&sp.list_type, &sp.entry.id);
+            let sealed = sealed_endpoint(ep.clone(), seal_key, entropy, allow_loopback_http, &record_key)
                 .map_err(|e| match e {
                     AdminError::Invalid(m) => invalid(format!("participant {}: {m}", sp.entry.id)),
                     other => other,
                 })?;
-            writes.push((keys::endpoint(&sp.list_type, &sp.entry.id), json(&sealed)));
+            writes.push((record_key, json(&sealed)));
         }
     }
     for r in &bundle.routing_ids {
@@ -256,22 +242,28 @@ mod tests {
 
     #[test]
     fn endpoint_secrets_are_sealed_and_reopen() {
+        use crate::common::delivery::credentials::open_endpoint;
+        let key = b"0123456789abcdef";
         let ep = Endpoint {
             url: "https://cp.example/letterbox/v2/post".into(),
             auth: EndpointAuth::Oauth2 { token_url: "https://cp.example/token".into(), client_id: "hub".into(), client_secret: "hunter2hunter2".into() },
         };
-        let sealed = sealed_endpoint(ep.clone(), b"k", &Counter, false).unwrap();
+        let sealed = sealed_endpoint(ep.clone(), key, &Counter, false, "endpoint/RCPID/A").unwrap();
         assert!(!serde_json::to_string(&sealed).unwrap().contains("hunter2"));
-        assert_eq!(opened_endpoint(sealed.clone(), b"k").unwrap(), ep);
-        assert!(!serde_json::to_string(&redacted_endpoint(sealed)).unwrap().contains("sealed:"));
+        assert_eq!(open_endpoint(sealed.clone(), key, "endpoint/RCPID/A").unwrap(), ep);
+        assert!(open_endpoint(sealed.clone(), key, "endpoint/RCPID/B").is_err(), "bound to its record");
+        assert!(!serde_json::to_string(&redacted_endpoint(sealed.clone())).unwrap().contains("sealed:"));
+        let EndpointAuth::Oauth2 { client_secret, .. } = &sealed.auth else { unreachable!() };
+        let copied = Endpoint { auth: EndpointAuth::Oauth2 { token_url: "https://cp.example/token".into(), client_id: "hub".into(), client_secret: client_secret.clone() }, ..ep };
+        assert!(sealed_endpoint(copied, key, &Counter, false, "endpoint/RCPID/B").is_err(), "sealed values are refused");
         let plain_http = Endpoint { url: "http://127.0.0.1:9/x".into(), auth: EndpointAuth::None };
-        assert!(sealed_endpoint(plain_http.clone(), b"k", &Counter, false).is_err());
-        assert!(sealed_endpoint(plain_http, b"k", &Counter, true).is_ok());
+        assert!(sealed_endpoint(plain_http.clone(), key, &Counter, false, "k").is_err());
+        assert!(sealed_endpoint(plain_http, key, &Counter, true, "k").is_ok());
     }
 
     #[test]
     fn key_slots_rotate_independently() {
-        let grant = ClientGrant { identities: alloc::vec![crate::config::PartyRef { list_type: "RCPID".into(), id: "BBCD".into() }], networks: alloc::vec![], routing_ids: alloc::vec![], rate_limit: None };
+        let grant = ClientGrant { identities: alloc::vec![crate::common::config::PartyRef { list_type: "RCPID".into(), id: "BBCD".into() }], networks: alloc::vec![], routing_ids: alloc::vec![], rate_limit: None };
         let mut c = client_record("c1", "0123456789abcdef", grant, &Counter).unwrap();
         let (k1, _) = rotate_key(&mut c, "primary", b"s", 1_000_000, &Counter).unwrap();
         let (k2, _) = rotate_key(&mut c, "secondary", b"s", 1_000_000, &Counter).unwrap();

@@ -126,63 +126,27 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-/// Decodes `application/x-www-form-urlencoded` pairs (also query strings).
+/// Decodes `application/x-www-form-urlencoded` pairs (also query strings), WHATWG URL §5.1:
+/// empty pairs are skipped, a pair without `=` has an empty value.
 pub fn form_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
 
-/// Percent-decoding with `+` as space; invalid escapes are kept as they are.
+/// Percent-decoding with `+` as space; invalid escapes are kept as they are, and bytes that
+/// are not UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // `+` goes first so an encoded `%2B` stays a plus.
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
+
+/// RFC 3986 §2.3: everything but ALPHA / DIGIT / "-" / "." / "_" / "~" is encoded.
+const NOT_UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF"[(b >> 4) as usize]));
-            out.push(char::from(b"0123456789ABCDEF"[(b & 15) as usize]));
-        }
-    }
-    out
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -205,5 +169,25 @@ mod tests {
         assert_eq!(percent_decode(&percent_encode("a b/c=d&é")), "a b/c=d&é");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("%2"), "%2");
+        assert_eq!(percent_decode("a+b%2Bc%20d"), "a b+c d");
+        assert_eq!(percent_decode("%e9"), "\u{fffd}");
+        assert_eq!(percent_encode("a b/c=d&é~-._"), "a%20b%2Fc%3Dd%26%C3%A9~-._");
+        assert_eq!(percent_encode("s:cret+"), "s%3Acret%2B");
+    }
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(
+            form_pairs("grant_type=client_credentials&&scope=a+b%2Bc&flag&=v&k=x=y"),
+            alloc::vec![
+                ("grant_type".into(), "client_credentials".into()),
+                ("scope".into(), "a b+c".into()),
+                ("flag".into(), String::new()),
+                (String::new(), "v".into()),
+                ("k".into(), "x=y".into()),
+            ]
+        );
+        assert_eq!(form_pairs(""), alloc::vec![]);
     }
 }

@@ -1,5 +1,7 @@
 //! The hub's public surface: which function serves each path, how the caller must
-//! authenticate, and how large a body may be. The edge gateway applies this table.
+//! authenticate, and how large a body may be. The edge gateway applies this table; what it
+//! refuses is a [`Refusal`], which the protocol owning the path turns into its body
+//! (`crate::protocols::refuse`).
 
 /// The function Workers / Spin components behind the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +62,7 @@ pub struct Route {
 impl Route {
     /// The per-minute quota a caller's request on this route counts against: letterbox posts
     /// count against the client's `rateLimit` (§2.1.8.1, 429/900804); nothing else is throttled.
-    pub fn quota(&self, grant: &crate::config::ClientGrant) -> Option<u32> {
+    pub fn quota(&self, grant: &crate::common::config::ClientGrant) -> Option<u32> {
         match (self.function, grant.rate_limit) {
             (Function::Send, Some(limit)) => Some(limit.messages_per_minute),
             _ => None,
@@ -68,43 +70,52 @@ impl Route {
     }
 }
 
-/// Bodies the gateway reads at most for any route; letterbox size rules apply after it.
+/// Why the gateway did not forward a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No route serves the path.
+    NotFound,
+    /// The operator blocked the route's API for a while.
+    Blocked,
+    Auth(crate::common::auth::AuthError),
+    /// The caller's quota for the current window is used up.
+    Throttled { next_access_ms: u64 },
+    /// The body is larger than the route takes.
+    TooLarge { limit: usize },
+    /// The host failed (storage, throttle or forwarding).
+    Backend,
+}
+
+/// Bodies the gateway reads at most for any route.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1_048_576;
 
-/// The route for `path`, or `None` (the gateway answers the spec's 404).
+/// The route for `path`, or `None` (the gateway answers the owning protocol's 404).
 pub fn route(path: &str) -> Option<Route> {
-    let r = |function, guard| Some(Route { function, guard, max_body_bytes: GATEWAY_MAX_BODY_BYTES });
+    let r = |function, guard, max_body_bytes| Some(Route { function, guard, max_body_bytes });
     let seg: alloc::vec::Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match seg.as_slice() {
-        ["letterbox", "v1" | "v2", "post"] => r(Function::Send, Guard::Participant),
-        ["directory", "v1" | "v2", "entry"] => r(Function::Directory, Guard::Participant),
-        ["oauth2", "token"] => r(Function::Token, Guard::Open),
-        ["admin", "v1", ..] => r(Function::Admin, Guard::Admin),
+        // TOTSCo API v2.0 §2.1.8.1: messages over 256000 bytes are refused.
+        ["letterbox", "v1" | "v2", "post"] => r(Function::Send, Guard::Participant, crate::ots::MAX_MESSAGE_BYTES),
+        ["directory", "v1" | "v2", "entry"] => r(Function::Directory, Guard::Participant, GATEWAY_MAX_BODY_BYTES),
+        ["oauth2", "token"] => r(Function::Token, Guard::Open, GATEWAY_MAX_BODY_BYTES),
+        ["admin", "v1", ..] => r(Function::Admin, Guard::Admin, GATEWAY_MAX_BODY_BYTES),
         _ => None,
     }
 }
 
 /// The size rule for a routed request whose body is `body_len` bytes (checked after
-/// authentication, as §2.1.8.1 orders it). Letterbox posts follow the OTS size rule.
-pub fn admit_size(route: &Route, path: &str, body_len: usize) -> Result<(), crate::ots::errors::OtsError> {
-    if route.function == Function::Send {
-        if let Some(v) = crate::ots::letterbox_version(path) {
-            crate::ots::check_size(v, body_len)?;
-        }
-    }
+/// authentication, as §2.1.8.1 orders it).
+pub fn admit_size(route: &Route, body_len: usize) -> Result<(), Refusal> {
     if body_len > route.max_body_bytes {
-        return Err(crate::ots::errors::OtsError::BadRequest(alloc::format!(
-            "Request body exceeds the limit of {} bytes.",
-            route.max_body_bytes
-        )));
+        return Err(Refusal::TooLarge { limit: route.max_body_bytes });
     }
     Ok(())
 }
 
-/// 503/700700 when the operator blocked the route's API (`SWITCHYARD_BLOCKED_APIS`).
-pub fn admit_unblocked(route: &Route, blocked: &[alloc::string::String]) -> Result<(), crate::ots::errors::OtsError> {
+/// Refused when the operator blocked the route's API (`SWITCHYARD_BLOCKED_APIS`).
+pub fn admit_unblocked(route: &Route, blocked: &[alloc::string::String]) -> Result<(), Refusal> {
     match route.function.api() {
-        Some(api) if blocked.iter().any(|b| b == api) => Err(crate::ots::errors::OtsError::ApiBlocked),
+        Some(api) if blocked.iter().any(|b| b == api) => Err(Refusal::Blocked),
         _ => Ok(()),
     }
 }
@@ -116,7 +127,7 @@ pub mod trusted {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
     use base64::Engine;
 
-    use crate::config::ClientGrant;
+    use crate::common::config::ClientGrant;
 
     pub const PREFIX: &str = "x-switchyard-";
     pub const CLIENT_ID: &str = "x-switchyard-client-id";
@@ -148,20 +159,21 @@ mod tests {
         assert!(route("/letterbox/v3/post").is_none());
         assert!(route("/").is_none());
         let send = route("/letterbox/v2/post").unwrap();
-        assert!(admit_size(&send, "/letterbox/v2/post", 256_000).is_ok());
-        assert_eq!(admit_size(&send, "/letterbox/v2/post", 256_001).unwrap_err().body()["errorCode"], "9017");
-        assert_eq!(admit_size(&send, "/letterbox/v1/post", 256_001).unwrap_err().body()["code"], "400");
-        let limited = crate::config::ClientGrant {
+        assert!(admit_size(&send, 256_000).is_ok());
+        let too_large = admit_size(&send, 256_001).unwrap_err();
+        assert_eq!(crate::ots::errors::refusal("/letterbox/v2/post", too_large.clone()).body()["errorCode"], "9017");
+        assert_eq!(crate::ots::errors::refusal("/letterbox/v1/post", too_large).body()["code"], "400");
+        let limited = crate::common::config::ClientGrant {
             identities: alloc::vec![],
             networks: alloc::vec![],
             routing_ids: alloc::vec![],
-            rate_limit: Some(crate::config::RateLimit { messages_per_minute: 7 }),
+            rate_limit: Some(crate::common::config::RateLimit { messages_per_minute: 7 }),
         };
         assert_eq!(send.quota(&limited), Some(7));
         assert_eq!(route("/directory/v2/entry").unwrap().quota(&limited), None, "only letterbox posts are throttled");
-        assert_eq!(send.quota(&crate::config::ClientGrant { rate_limit: None, ..limited }), None);
+        assert_eq!(send.quota(&crate::common::config::ClientGrant { rate_limit: None, ..limited }), None);
         let blocked = [alloc::string::String::from("letterbox")];
-        assert_eq!(admit_unblocked(&send, &blocked).unwrap_err().status(), 503);
+        assert_eq!(admit_unblocked(&send, &blocked), Err(Refusal::Blocked));
         assert!(admit_unblocked(&route("/admin/v1/apply").unwrap(), &[alloc::string::String::from("admin")]).is_ok());
     }
 }

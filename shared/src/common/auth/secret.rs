@@ -28,9 +28,11 @@ pub fn verify(secret: &str, stored: &str) -> bool {
     digest(&salt, secret).as_slice().ct_eq(&expected).into()
 }
 
-/// Constant-time equality for two byte strings of possibly different lengths.
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
+/// Equality of two byte strings that leaks neither content nor length through timing: both
+/// are hashed first, and the digests compared in constant time.
+pub fn digest_eq(a: &[u8], b: &[u8]) -> bool {
+    let (da, db): ([u8; 32], [u8; 32]) = (Sha256::digest(a).into(), Sha256::digest(b).into());
+    da.ct_eq(&db).into()
 }
 
 fn digest(salt: &[u8], secret: &str) -> [u8; 32] {
@@ -53,5 +55,6 @@ mod tests {
         assert!(!verify("s3cres", &h));
         assert!(!verify("s3cret", "plain"));
         assert!(!verify("s3cret", "sha256$!!$!!"));
+        assert!(digest_eq(b"abc", b"abc") && !digest_eq(b"abc", b"abcd") && !digest_eq(b"", b"a"));
     }
 }

@@ -1,0 +1,256 @@
+//! The Workers-specific wiring of each kind of function: fetch entries, the gateway (service
+//! bindings, the caller's address, throttling windows in a Durable Object, sweep requests),
+//! the queue consumer of `deliver`, and the Durable Object classes. Function crates invoke
+//! the macros; the logic stays here so it exists once.
+
+use switchyard_core::common::broker::Ack;
+use switchyard_core::common::http::{HttpRequest, HttpResponse};
+use switchyard_core::common::ratelimit::{self, Decision, Window};
+use switchyard_core::gateway::Function;
+use switchyard_core::ports::{Forward, PortError, PortResult, Throttle};
+use worker::{Context, Env, Method, Request, RequestInit, Response, State};
+
+use crate::{bindings, to_worker_request, CfHost};
+
+fn err(e: worker::Error) -> PortError {
+    PortError::new(e.to_string())
+}
+
+/// Forwards to function Workers through their service bindings (`FN_SEND`, `FN_TOKEN`, ...).
+pub struct Services<'a>(pub &'a Env);
+
+impl Forward for Services<'_> {
+    async fn forward(&self, to: Function, req: HttpRequest) -> PortResult<HttpResponse> {
+        forward(self.0, to, req).await
+    }
+}
+
+pub async fn forward(env: &Env, to: Function, mut req: HttpRequest) -> PortResult<HttpResponse> {
+    let binding = format!("FN_{}", to.name().to_ascii_uppercase());
+    let service = env.service(&binding).map_err(err)?;
+    // Service bindings need an absolute URL; the host part is ignored.
+    req.url = format!("https://{}.internal{}", to.name(), req.url);
+    let wreq = to_worker_request(&req).map_err(err)?;
+    let mut resp = service.fetch_request(wreq).await.map_err(err)?;
+    let status = resp.status_code();
+    let headers = resp.headers().entries().collect();
+    let body = resp.bytes().await.map_err(err)?;
+    Ok(HttpResponse { status, headers, body })
+}
+
+/// The caller's address as Cloudflare reports it.
+pub fn remote_ip(req: &Request) -> Option<String> {
+    req.headers().get("cf-connecting-ip").ok().flatten()
+}
+
+/// Throttling windows, one Durable Object per client: its storage operations are serialised,
+/// so concurrent posts of one client cannot both take the last place in a window.
+pub struct Windows<'a>(pub &'a Env);
+
+impl Throttle for Windows<'_> {
+    async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
+        throttle_hit(self.0, key, limit, now_ms).await
+    }
+}
+
+pub async fn throttle_hit(env: &Env, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
+    let stub = env.durable_object(bindings::RATE_LIMITER).map_err(err)?.id_from_name(key).map_err(err)?.get_stub().map_err(err)?;
+    let body = serde_json::json!({ "limit": limit, "nowMs": now_ms }).to_string();
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init("https://rate-limiter.internal/hit", &init).map_err(err)?;
+    let answer: serde_json::Value = stub.fetch_with_request(req).await.map_err(err)?.json().await.map_err(err)?;
+    Ok(match answer["nextAccessMs"].as_u64() {
+        Some(next_access_ms) => Decision::Throttled { next_access_ms },
+        None => Decision::Allowed,
+    })
+}
+
+/// The rate limiter object's request: count one hit against the window it keeps.
+pub async fn rate_limiter_fetch(state: &State, mut req: Request) -> worker::Result<Response> {
+    let q: serde_json::Value = req.json().await?;
+    let (limit, now_ms) = (q["limit"].as_u64().unwrap_or(1) as u32, q["nowMs"].as_u64().unwrap_or(0));
+    let storage = state.storage();
+    let window: Option<Window> = storage.get("window").await?;
+    let (decision, next) = ratelimit::hit(window, limit, now_ms);
+    storage.put("window", next).await?;
+    Response::from_json(&match decision {
+        Decision::Allowed => serde_json::json!({ "allowed": true }),
+        Decision::Throttled { next_access_ms } => serde_json::json!({ "allowed": false, "nextAccessMs": next_access_ms }),
+    })
+}
+
+/// The unique-key object's request: 201 when the key was absent and is now recorded, 409
+/// when it was there. Get and put run without an await point between them that lets another
+/// request of this object in (Durable Object input gates), so the check-and-set is atomic.
+pub async fn unique_fetch(state: &State, mut req: Request) -> worker::Result<Response> {
+    let q: serde_json::Value = req.json().await?;
+    let (Some(key), Some(value)) = (q["key"].as_str(), q["value"].as_str()) else {
+        return Response::error("key and value are required", 400);
+    };
+    let storage = state.storage();
+    if storage.get::<String>(key).await.ok().flatten().is_some() {
+        return Ok(Response::empty()?.with_status(409));
+    }
+    storage.put(key, value.to_string()).await?;
+    Ok(Response::empty()?.with_status(201))
+}
+
+/// Ask `deliver` to sweep the outbox at most this often per gateway isolate.
+pub const SWEEP_EVERY_MS: u64 = 5_000;
+static LAST_SWEEP_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Starts an outbox sweep in the background when the last one is old enough, so jobs a
+/// crashed broker lost are re-sent as soon as the hub sees traffic again (`wrangler dev`
+/// fires no crons; deployments also sweep from deliver's cron trigger).
+pub fn kick_sweep(env: &Env, ctx: &Context) {
+    use std::sync::atomic::Ordering;
+    let now = js_sys::Date::now() as u64;
+    let last = LAST_SWEEP_MS.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < SWEEP_EVERY_MS || LAST_SWEEP_MS.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+        return;
+    }
+    let Ok(deliver) = env.service(bindings::DELIVER) else { return };
+    ctx.wait_until(async move {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        if let Ok(req) = Request::new_with_init("https://deliver.internal/sweep", &init) {
+            if let Err(e) = deliver.fetch_request(req).await {
+                worker::console_error!("sweep request: {e}");
+            }
+        }
+    });
+}
+
+/// A batch of the outbound queue: every job at once; each is acknowledged or handed out
+/// again as `run` says.
+pub async fn consume(batch: worker::MessageBatch<serde_json::Value>, env: &Env, run: impl AsyncFn(&CfHost, &[u8]) -> Ack) -> worker::Result<()> {
+    use worker::MessageExt;
+    let host = CfHost::from_env(env);
+    let messages = batch.messages()?;
+    let runs = messages.iter().map(|m| {
+        let (host, run) = (&host, &run);
+        async move {
+            let raw = serde_json::to_vec(m.body()).unwrap_or_default();
+            match run(host, &raw).await {
+                Ack::Done => m.ack(),
+                Ack::Retry => m.retry(),
+            }
+        }
+    });
+    futures_util::future::join_all(runs).await;
+    Ok(())
+}
+
+/// The fetch entry of a function Worker: `fetch_entry!(handle)` serves every request with
+/// `handle(&CfHost, HttpRequest) -> HttpResponse` through [`crate::serve`].
+#[macro_export]
+macro_rules! fetch_entry {
+    ($handler:path) => {
+        mod cloudflare_entry {
+            #[::worker::event(fetch)]
+            async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+                ::switchyard_host_cloudflare::serve(req, &env, $handler).await
+            }
+        }
+    };
+}
+
+/// The gateway Worker: `gateway_entry!(handle)` calls
+/// `handle(&CfHost, &impl Forward, &impl Throttle, HttpRequest, remote_ip, declared_len)`
+/// for every request, and defines the `RateLimiter` Durable Object class it throttles with.
+#[macro_export]
+macro_rules! gateway_entry {
+    ($handler:path) => {
+        mod cloudflare_entry {
+            use ::switchyard_host_cloudflare as cf;
+
+            #[::worker::event(fetch)]
+            async fn fetch(req: ::worker::Request, env: ::worker::Env, ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+                cf::kick_sweep(&env, &ctx);
+                let host = cf::CfHost::from_env(&env);
+                let remote_ip = cf::remote_ip(&req);
+                let (core_req, oversize) = cf::read_request(req, ::switchyard_core::gateway::GATEWAY_MAX_BODY_BYTES).await?;
+                let resp = $handler(&host, &cf::Services(&env), &cf::Windows(&env), core_req, remote_ip.as_deref(), oversize).await;
+                cf::to_worker_response(resp)
+            }
+
+            #[::worker::durable_object]
+            pub struct RateLimiter {
+                state: ::worker::State,
+            }
+
+            impl ::worker::DurableObject for RateLimiter {
+                fn new(state: ::worker::State, _env: ::worker::Env) -> Self {
+                    RateLimiter { state }
+                }
+
+                async fn fetch(&self, req: ::worker::Request) -> ::worker::Result<::worker::Response> {
+                    cf::rate_limiter_fetch(&self.state, req).await
+                }
+            }
+        }
+    };
+}
+
+/// The `UniqueKeys` Durable Object class behind [`crate::CfUnique`]; the function whose
+/// config declares the class invokes this once.
+#[macro_export]
+macro_rules! unique_object {
+    () => {
+        mod cloudflare_unique {
+            #[::worker::durable_object]
+            pub struct UniqueKeys {
+                state: ::worker::State,
+            }
+
+            impl ::worker::DurableObject for UniqueKeys {
+                fn new(state: ::worker::State, _env: ::worker::Env) -> Self {
+                    UniqueKeys { state }
+                }
+
+                async fn fetch(&self, req: ::worker::Request) -> ::worker::Result<::worker::Response> {
+                    ::switchyard_host_cloudflare::unique_fetch(&self.state, req).await
+                }
+            }
+        }
+    };
+}
+
+/// The deliver Worker: `consumer_entry!(run_job, sweep)` consumes the outbound queue with
+/// `run_job(&CfHost, &[u8]) -> Ack`, and runs `sweep(&CfHost) -> PortResult<usize>` on its
+/// cron trigger and on `POST /sweep` (reached only through the gateway's service binding).
+#[macro_export]
+macro_rules! consumer_entry {
+    ($run_job:path, $sweep:path) => {
+        mod cloudflare_entry {
+            use ::switchyard_host_cloudflare as cf;
+
+            #[::worker::event(queue)]
+            async fn consume(batch: ::worker::MessageBatch<::serde_json::Value>, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<()> {
+                cf::consume(batch, &env, $run_job).await
+            }
+
+            #[::worker::event(fetch)]
+            async fn fetch(req: ::worker::Request, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<::worker::Response> {
+                if req.path() != "/sweep" || req.method() != ::worker::Method::Post {
+                    return ::worker::Response::error("Not Found", 404);
+                }
+                match $sweep(&cf::CfHost::from_env(&env)).await {
+                    Ok(n) => ::worker::Response::from_json(&::serde_json::json!({ "resent": n })),
+                    Err(e) => {
+                        ::worker::console_error!("sweep: {e}");
+                        ::worker::Response::error("sweep failed", 500)
+                    }
+                }
+            }
+
+            #[::worker::event(scheduled)]
+            async fn scheduled(_event: ::worker::ScheduledEvent, env: ::worker::Env, _ctx: ::worker::ScheduleContext) {
+                if let Err(e) = $sweep(&cf::CfHost::from_env(&env)).await {
+                    ::worker::console_error!("scheduled sweep: {e}");
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,84 @@
+//! The protocols the hub speaks, and how shared mechanisms reach each one's rules: a
+//! delivery job carries a protocol-tagged part ([`Payload`]) whose rules the delivery engine
+//! follows, and a gateway refusal is rendered by the protocol that owns the path ([`refuse`]).
+//! Adding a protocol (DIP) adds a variant here and a module beside `ots`.
+
+use alloc::string::String;
+use serde::{Deserialize, Serialize};
+
+use crate::common::broker::Job;
+use crate::common::delivery::credentials::Credential;
+use crate::common::delivery::policy::DeliveryPolicy;
+use crate::common::delivery::{Ending, Outcome, Reply, Rules};
+use crate::common::http::{HttpRequest, HttpResponse};
+use crate::gateway::Refusal;
+use crate::host::{Host, Settings};
+use crate::ports::{OutboundError, PortResult};
+
+/// The protocol part of a delivery job, tagged `"protocol"` in the job's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "protocol", rename_all = "lowercase")]
+pub enum Payload {
+    Ots(crate::ots::delivery::Letterbox),
+}
+
+/// A delivery job of any protocol, as the broker carries it.
+pub type DeliveryJob = Job<Payload>;
+
+impl Rules for Payload {
+    fn recipient(&self) -> (&str, &str) {
+        match self {
+            Payload::Ots(p) => p.recipient(),
+        }
+    }
+    fn archive_area(&self) -> &'static str {
+        match self {
+            Payload::Ots(p) => p.archive_area(),
+        }
+    }
+    fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
+        match self {
+            Payload::Ots(p) => p.classify(answer),
+        }
+    }
+    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
+        match self {
+            Payload::Ots(p) => p.push(url, payload, credential),
+        }
+    }
+    async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy> {
+        match self {
+            Payload::Ots(p) => p.policy(host).await,
+        }
+    }
+    fn ended(&self, payload: &[u8], why: Ending, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
+        match self {
+            Payload::Ots(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Ots(r.job) })),
+        }
+    }
+}
+
+/// The response to a gateway refusal on `path`, in the body of the protocol that owns it.
+/// Every path the hub serves today (letterbox, directory, token, admin) answers with the OTS
+/// bodies, and so does a path no route serves.
+pub fn refuse(path: &str, refusal: Refusal) -> HttpResponse {
+    crate::ots::errors::refusal(path, refusal).response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_keep_their_wire_form() {
+        // The form jobs had before protocol parts existed: outbox entries written then still read.
+        let old = br#"{"messageId":"m1","protocol":"ots","archiveKey":"ots/2026/11/23/m1.json","recipientListType":"RCPID","recipient":"BCBX","routingID":"residentialSwitchMatchRequest","acceptedAtMs":5,"attempts":2}"#;
+        let job = DeliveryJob::from_json(old).expect("old job reads");
+        assert_eq!(job.attempts, 2);
+        let Payload::Ots(l) = &job.payload;
+        assert_eq!((l.recipient_list_type.as_str(), l.recipient.as_str()), ("RCPID", "BCBX"));
+        let again: serde_json::Value = serde_json::from_str(&job.to_json()).unwrap();
+        assert_eq!(again, serde_json::from_slice::<serde_json::Value>(old).unwrap());
+        assert!(DeliveryJob::from_json(br#"{"messageId":"m","protocol":"smtp","archiveKey":"k","acceptedAtMs":1}"#).is_none());
+    }
+}
