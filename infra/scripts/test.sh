@@ -5,6 +5,8 @@
 # SWITCHYARD_BASE_URL names a running hub).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
+log "the core's layering (no import cycles; shared mechanisms and hosts name no protocol)"
+python3 infra/scripts/check-layers.py
 log "core builds no_std for wasm32-unknown-unknown"
 cargo build -q -p switchyard-core --no-default-features --target wasm32-unknown-unknown
 log "Spin components build (wasm32-wasip2)"

@@ -3,42 +3,8 @@
 //! refuses is a [`Refusal`], which the protocol owning the path turns into its body
 //! (`crate::protocols::refuse`).
 
-/// The function Workers / Spin components behind the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    Send,
-    Webhooks,
-    Directory,
-    Replay,
-    Token,
-    Deliver,
-    Admin,
-}
-
-impl Function {
-    /// The API an operator can block (503/700700) by this name in `SWITCHYARD_BLOCKED_APIS`.
-    /// The admin API cannot be blocked: it is how the operator unblocks the others.
-    pub fn api(self) -> Option<&'static str> {
-        match self {
-            Function::Send => Some("letterbox"),
-            Function::Directory => Some("directory"),
-            Function::Token => Some("token"),
-            Function::Webhooks | Function::Replay | Function::Deliver | Function::Admin => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::Send => "send",
-            Function::Webhooks => "webhooks",
-            Function::Directory => "directory",
-            Function::Replay => "replay",
-            Function::Token => "token",
-            Function::Deliver => "deliver",
-            Function::Admin => "admin",
-        }
-    }
-}
+pub use crate::host::Function;
+pub use crate::common::refusal::Refusal;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,22 +34,6 @@ impl Route {
             _ => None,
         }
     }
-}
-
-/// Why the gateway did not forward a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// No route serves the path.
-    NotFound,
-    /// The operator blocked the route's API for a while.
-    Blocked,
-    Auth(crate::common::auth::AuthError),
-    /// The caller's quota for the current window is used up.
-    Throttled { next_access_ms: u64 },
-    /// The body is larger than the route takes.
-    TooLarge { limit: usize },
-    /// The host failed (storage, throttle or forwarding).
-    Backend,
 }
 
 /// Bodies the gateway reads at most for any route.

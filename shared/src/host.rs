@@ -7,6 +7,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::common::http::{HttpRequest, HttpResponse};
 use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Queue, Signer, Unique};
 
 pub trait Host: Clock + Entropy {
@@ -29,6 +30,49 @@ pub trait Host: Clock + Entropy {
     async fn signer(&self) -> PortResult<Self::Signer>;
     /// An operational error for the host's log. Never pass secrets or message bodies.
     fn log_error(&self, message: &str);
+}
+
+/// How the gateway reaches the function that serves a route: a service binding on
+/// Cloudflare, local service chaining on Spin.
+pub trait Forward {
+    async fn forward(&self, to: Function, req: HttpRequest) -> PortResult<HttpResponse>;
+}
+
+/// The function Workers / Spin components behind the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Send,
+    Webhooks,
+    Directory,
+    Replay,
+    Token,
+    Deliver,
+    Admin,
+}
+
+impl Function {
+    /// The API an operator can block (503/700700) by this name in `SWITCHYARD_BLOCKED_APIS`.
+    /// The admin API cannot be blocked: it is how the operator unblocks the others.
+    pub fn api(self) -> Option<&'static str> {
+        match self {
+            Function::Send => Some("letterbox"),
+            Function::Directory => Some("directory"),
+            Function::Token => Some("token"),
+            Function::Webhooks | Function::Replay | Function::Deliver | Function::Admin => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Send => "send",
+            Function::Webhooks => "webhooks",
+            Function::Directory => "directory",
+            Function::Replay => "replay",
+            Function::Token => "token",
+            Function::Deliver => "deliver",
+            Function::Admin => "admin",
+        }
+    }
 }
 
 /// Names of the host secrets and variables the hub reads. Each function is given only the

@@ -108,8 +108,3 @@ pub trait Verifier {
     async fn verify(&self, spki_der: &[u8], data: &[u8], signature: &[u8]) -> PortResult<bool>;
 }
 
-/// How the gateway reaches the function that serves a route: a service binding on
-/// Cloudflare, local service chaining on Spin.
-pub trait Forward {
-    async fn forward(&self, to: crate::gateway::Function, req: HttpRequest) -> PortResult<HttpResponse>;
-}

@@ -11,7 +11,7 @@ use crate::common::delivery::credentials::Credential;
 use crate::common::delivery::policy::DeliveryPolicy;
 use crate::common::delivery::{Ending, Outcome, Reply, Rules};
 use crate::common::http::{HttpRequest, HttpResponse};
-use crate::gateway::Refusal;
+use crate::common::refusal::Refusal;
 use crate::host::{Host, Settings};
 use crate::ports::{OutboundError, PortResult};
 

@@ -9,7 +9,8 @@ use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::common::ratelimit::Decision;
 use switchyard_core::gateway::{self, trusted, Guard, Refusal};
 use switchyard_core::host::Host;
-use switchyard_core::ports::{Forward, Throttle};
+use switchyard_core::host::Forward;
+use switchyard_core::ports::Throttle;
 use switchyard_core::protocols::refuse;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]

@@ -6,8 +6,8 @@
 use switchyard_core::common::broker::Ack;
 use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::common::ratelimit::{self, Decision, Window};
-use switchyard_core::gateway::Function;
-use switchyard_core::ports::{Forward, PortError, PortResult, Throttle};
+use switchyard_core::host::{Forward, Function};
+use switchyard_core::ports::{PortError, PortResult, Throttle};
 use worker::{Context, Env, Method, Request, RequestInit, Response, State};
 
 use crate::{bindings, to_worker_request, CfHost};

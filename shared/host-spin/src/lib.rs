@@ -10,10 +10,10 @@
 use switchyard_core::common::broker::Ack;
 use switchyard_core::common::http::{HttpRequest, HttpResponse, Method};
 use switchyard_core::common::ratelimit::{self, Decision, Window};
-use switchyard_core::gateway::Function;
+use switchyard_core::host::{Forward, Function};
 use switchyard_core::host::{Host, Settings};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, Forward, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue, Throttle, Unique,
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue, Throttle, Unique,
 };
 
 /// The Spin key-value store every component opens.

@@ -34,6 +34,16 @@ impl From<PortError> for AdminError {
     }
 }
 
+impl From<AdminError> for crate::ots::errors::Failure {
+    /// The admin API answers invalid input with the generic 400 body.
+    fn from(e: crate::admin::AdminError) -> Self {
+        match e {
+            AdminError::Invalid(d) => crate::ots::errors::OtsError::BadRequest(d).into(),
+            AdminError::Host(e) => e.into(),
+        }
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> AdminError {
     AdminError::Invalid(msg.into())
 }

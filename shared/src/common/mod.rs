@@ -11,6 +11,7 @@ pub mod ids;
 pub mod json;
 pub mod net;
 pub mod ratelimit;
+pub mod refusal;
 pub mod signing;
 pub mod store;
 pub mod time;

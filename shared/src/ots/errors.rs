@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::common::auth::{AuthError, AuthFailure};
 use crate::common::auth::oauth::TokenError;
 use crate::common::http::HttpResponse;
-use crate::gateway::Refusal;
+use crate::common::refusal::Refusal;
 use crate::host::Host;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,16 +228,6 @@ impl From<AuthFailure> for Failure {
         match e {
             AuthFailure::Denied(e) => Failure::Rejected(e.into()),
             AuthFailure::Host(e) => Failure::Host(e),
-        }
-    }
-}
-
-impl From<crate::admin::AdminError> for Failure {
-    /// The admin API answers invalid input with the generic 400 body.
-    fn from(e: crate::admin::AdminError) -> Self {
-        match e {
-            crate::admin::AdminError::Invalid(d) => OtsError::BadRequest(d).into(),
-            crate::admin::AdminError::Host(e) => e.into(),
         }
     }
 }
