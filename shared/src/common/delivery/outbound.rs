@@ -178,6 +178,13 @@ mod tests {
     }
 
     #[test]
+    fn unicode_host_names_are_refused_and_punycode_is_not() {
+        // idna_adapter 1.0 (workspace Cargo.toml): no Unicode tables in every function.
+        assert!(check_outbound_url("https://bücher.example/x", false).is_err());
+        assert_eq!(check_outbound_url("https://xn--bcher-kva.example/x", false), Ok(()));
+    }
+
+    #[test]
     fn allowed_public_https() {
         for url in [
             "https://cp.example/letterbox/v2/post",
