@@ -18,8 +18,9 @@ settings_of() { # the secrets and variables a function is given: only those it r
     gateway) echo SWITCHYARD_TOKEN_SECRET SWITCHYARD_ADMIN_TOKEN SWITCHYARD_BLOCKED_APIS ;;
     token) echo SWITCHYARD_TOKEN_SECRET ;;
     admin) echo SWITCHYARD_TOKEN_SECRET SWITCHYARD_SEAL_KEY SWITCHYARD_ALLOW_LOOPBACK_HTTP SWITCHYARD_SIGNING_KEY SWITCHYARD_ENABLE_SIGNING_TEST ;;
-    deliver) echo SWITCHYARD_SEAL_KEY SWITCHYARD_HUB_IDENTITY SWITCHYARD_ALLOW_LOOPBACK_HTTP SWITCHYARD_OUTBOX_GRACE_SECS ;;
-    *) ;; # send, directory, webhooks, replay: none
+    deliver) echo SWITCHYARD_SEAL_KEY SWITCHYARD_HUB_IDENTITY SWITCHYARD_ALLOW_LOOPBACK_HTTP SWITCHYARD_OUTBOX_GRACE_SECS SWITCHYARD_OUTBOX_SHARDS ;;
+    send) echo SWITCHYARD_OUTBOX_SHARDS ;;
+    *) ;; # directory, webhooks, replay: none
   esac
 }
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -117,5 +117,64 @@ fn signatures(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, ots, tokens, signatures);
+/// The outbox shard's table, per message: the SQL of `broker::sql` on a file-backed SQLite
+/// database (what a Durable Object's storage and Spin's SQLite run), with a backlog of
+/// 10,000 jobs in the table and a 1 KB payload per job.
+fn outbox(c: &mut Criterion) {
+    use rusqlite::{params, Connection};
+    use switchyard_core::common::broker::sql;
+    let dir = std::env::temp_dir().join(format!("switchyard-outbox-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Connection::open(dir.join("outbox.sqlite")).unwrap();
+    db.pragma_update(None, "journal_mode", "WAL").unwrap();
+    db.execute_batch(&format!("{};", sql::SCHEMA.replace("; ", ";\n"))).unwrap();
+    let job = br#"{"messageId":"m","archiveKey":"ots/2026/12/02/m.json","acceptedAtMs":1,"attempts":0,"protocol":"ots","recipientListType":"RCPID","recipient":"BCBX","routingID":"residentialSwitchMatchRequest"}"#;
+    let job = std::str::from_utf8(job).unwrap();
+    let payload = vec![b'x'; 1024];
+    let mut put = db.prepare(sql::PUT).unwrap();
+    for i in 0..10_000i64 {
+        put.execute(params![format!("backlog-{i:05}"), "RCPID/BCBX", 2_000_000_000_000i64 + i, job, &payload]).unwrap();
+    }
+    let mut due = db.prepare(sql::DUE).unwrap();
+    let mut load = db.prepare(sql::LOAD).unwrap();
+    let mut remove = db.prepare(sql::REMOVE).unwrap();
+    let n = std::cell::Cell::new(0u64);
+    let next_id = || {
+        n.set(n.get() + 1);
+        format!("m-{}", n.get())
+    };
+    let mut g = c.benchmark_group("outbox/sqlite");
+    g.bench_function("insert", |b| b.iter(|| put.execute(params![next_id(), "RCPID/BCBX", 1_000i64, job, &payload]).unwrap()));
+    g.bench_function("select due (256 of the table) + load one", |b| {
+        b.iter(|| {
+            let rows: Vec<(String, String, i64)> = due.query_map(params![1_500i64, 256i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+            let (j, p): (String, Option<Vec<u8>>) = load.query_row(params![rows[0].0], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            black_box((rows.len(), j.len(), p.map(|p| p.len())))
+        })
+    });
+    g.bench_function("delete", |b| {
+        b.iter_batched(
+            || {
+                let id = next_id();
+                put.execute(params![id, "RCPID/BCBX", 1_000i64, job, &payload]).unwrap();
+                id
+            },
+            |id| assert_eq!(remove.execute(params![id]).unwrap(), 1),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("one message: insert, load, delete", |b| {
+        b.iter(|| {
+            put.execute(params!["cycle", "RCPID/BCBX", 1_000i64, job, &payload]).unwrap();
+            let (j, _p): (String, Option<Vec<u8>>) = load.query_row(params!["cycle"], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            remove.execute(params!["cycle"]).unwrap();
+            black_box(j.len())
+        })
+    });
+    g.finish();
+
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(benches, ots, tokens, signatures, outbox);
 criterion_main!(benches);

@@ -8,11 +8,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::common::http::{HttpRequest, HttpResponse};
-use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Queue, Signer, Unique};
+use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Signer, Unique};
 
 pub trait Host: Clock + Entropy {
     type Kv: KeyValue;
-    type Queue: Queue;
     type Archive: Archive;
     type Outbox: Outbox;
     type Unique: Unique;
@@ -20,7 +19,6 @@ pub trait Host: Clock + Entropy {
     type Signer: Signer;
 
     fn kv(&self) -> PortResult<&Self::Kv>;
-    fn queue(&self) -> PortResult<&Self::Queue>;
     fn archive(&self) -> PortResult<&Self::Archive>;
     fn outbox(&self) -> PortResult<&Self::Outbox>;
     fn unique(&self) -> PortResult<&Self::Unique>;
@@ -93,8 +91,12 @@ pub mod names {
     /// `true` enables `POST /admin/v1/signing/test`, which signs any bytes with the hub's key
     /// (development and tests only; otherwise the route does not exist).
     pub const ENABLE_SIGNING_TEST: &str = "SWITCHYARD_ENABLE_SIGNING_TEST";
-    /// Seconds an overdue outbox entry waits before a sweep re-sends its job (default 60).
+    /// Seconds after which a shard wakes to push again what a crash left in flight (default
+    /// 10): deliver.
     pub const OUTBOX_GRACE_SECS: &str = "SWITCHYARD_OUTBOX_GRACE_SECS";
+    /// How many shards the outbox has (default 16): send, deliver. Recipients are spread over
+    /// them by a hash of their identity; one recipient's jobs are always in one shard.
+    pub const OUTBOX_SHARDS: &str = "SWITCHYARD_OUTBOX_SHARDS";
     /// Comma-separated APIs answered with 503/700700 until the setting changes.
     pub const BLOCKED_APIS: &str = "SWITCHYARD_BLOCKED_APIS";
 }
@@ -112,14 +114,20 @@ pub struct Settings {
     /// PKCS#8 PEM private key for message signatures, when configured.
     pub signing_key: Option<String>,
     pub enable_signing_test: bool,
-    /// How long past its due time an unfinished job waits before a sweep re-sends it.
+    /// How long a job may stay in flight before its shard counts it lost and pushes it again.
     pub outbox_grace_ms: u64,
+    /// Shards of the outbox (at least 1).
+    pub outbox_shards: u32,
     /// APIs the operator blocked for now (`letterbox`, `directory`, `token`): 503/700700.
     pub blocked_apis: Vec<String>,
 }
 
-/// Default for [`Settings::outbox_grace_ms`]: longer than any broker backlog seen locally.
-pub const DEFAULT_OUTBOX_GRACE_SECS: u64 = 60;
+/// Default for [`Settings::outbox_grace_ms`]: how soon after a crash the pushes that died
+/// with the host are pushed again. A live shard never pushes a job twice at once (it knows
+/// what it has in flight), so this needs only to be short, not longer than an attempt.
+pub const DEFAULT_OUTBOX_GRACE_SECS: u64 = 10;
+/// Default for [`Settings::outbox_shards`].
+pub const DEFAULT_OUTBOX_SHARDS: u32 = 16;
 
 /// Secrets shorter than this are refused: they would make tokens guessable.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -147,6 +155,7 @@ impl Settings {
             blocked_apis: lookup(names::BLOCKED_APIS)
                 .map(|v| v.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect())
                 .unwrap_or_default(),
+            outbox_shards: lookup(names::OUTBOX_SHARDS).and_then(|v| v.parse::<u32>().ok()).filter(|n| *n >= 1).unwrap_or(DEFAULT_OUTBOX_SHARDS),
             outbox_grace_ms: lookup(names::OUTBOX_GRACE_SECS).and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_OUTBOX_GRACE_SECS) * 1000,
         }
     }

@@ -46,21 +46,18 @@ pub trait KeyValue {
     async fn list(&self, prefix: &str) -> PortResult<Vec<String>>;
 }
 
-/// The broker: at-least-once delivery of small JSON messages that carry archive keys.
-pub trait Queue {
-    async fn send(&self, message_json: &str) -> PortResult<()>;
-    /// Delivered no sooner than `delay_secs` from now (retries with backoff).
-    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()>;
-}
-
-/// The durable record of every delivery job not yet finished. The broker may lose messages
-/// (a crashed host, an in-memory queue); the outbox may not. Entries carry the time their
-/// job is due, so a sweep can tell a lost job from one still waiting in the broker.
+/// The broker: a durable, sharded record of every delivery job not yet finished, which the
+/// host pushes when each job falls due (on Cloudflare a Durable Object per shard, woken by
+/// the put or its alarm; on Spin the drain). A job stays until it is removed, so a crash
+/// loses nothing: what was in flight is pushed again when its shard resumes.
 pub trait Outbox {
-    async fn put(&self, message_id: &str, job_json: &str, due_at_ms: u64) -> PortResult<()>;
-    async fn remove(&self, message_id: &str) -> PortResult<()>;
-    /// Up to `limit` entries due before `before_ms`, with their job JSON.
-    async fn overdue(&self, before_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>>;
+    /// Records `job_json` for `recipient` in `shard`, due at `due_at_ms`, with the bytes it
+    /// delivers when given (an entry keeps its payload when a later put gives none).
+    /// Replaces an entry with the same id: a retry is a put with a later due time.
+    async fn put(&self, shard: &str, recipient: &str, message_id: &str, job_json: &str, payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()>;
+    async fn remove(&self, shard: &str, message_id: &str) -> PortResult<()>;
+    /// Makes `shard` push what is due and re-arm its wake-up (the safety net after a restart).
+    async fn resume(&self, shard: &str) -> PortResult<()>;
 }
 
 /// The archive (object store): payloads are written once and read by key.

@@ -6,7 +6,7 @@
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
-use crate::common::broker::Job;
+use crate::common::broker::{Addressed, Job};
 use crate::common::delivery::credentials::Credential;
 use crate::common::delivery::policy::DeliveryPolicy;
 use crate::common::delivery::{Ending, Outcome, Reply, Rules};
@@ -25,12 +25,15 @@ pub enum Payload {
 /// A delivery job of any protocol, as the broker carries it.
 pub type DeliveryJob = Job<Payload>;
 
-impl Rules for Payload {
+impl Addressed for Payload {
     fn recipient(&self) -> (&str, &str) {
         match self {
             Payload::Ots(p) => p.recipient(),
         }
     }
+}
+
+impl Rules for Payload {
     fn archive_area(&self) -> &'static str {
         match self {
             Payload::Ots(p) => p.archive_area(),

@@ -73,36 +73,34 @@ impl Unique for MemKv {
     }
 }
 
-/// The broker: what was sent, with its delay.
-#[derive(Default)]
-pub struct MemQueue(pub RefCell<Vec<(String, u32)>>);
-
-impl Queue for MemQueue {
-    async fn send(&self, message_json: &str) -> PortResult<()> {
-        self.0.borrow_mut().push((message_json.into(), 0));
-        Ok(())
-    }
-    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()> {
-        self.0.borrow_mut().push((message_json.into(), delay_secs));
-        Ok(())
-    }
+/// An outbox entry: the shard it went to, its job JSON, its payload and when it is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub shard: String,
+    pub job: String,
+    pub payload: Option<Vec<u8>>,
+    pub due_at_ms: u64,
 }
 
-/// The outbox: message id -> (job JSON, due at).
+/// The outbox: message id -> entry; `resumed` counts resume calls per shard.
 #[derive(Default)]
-pub struct MemOutbox(pub RefCell<BTreeMap<String, (String, u64)>>);
+pub struct MemOutbox(pub RefCell<BTreeMap<String, Entry>>, pub RefCell<Vec<String>>);
 
 impl Outbox for MemOutbox {
-    async fn put(&self, message_id: &str, job_json: &str, due_at_ms: u64) -> PortResult<()> {
-        self.0.borrow_mut().insert(message_id.into(), (job_json.into(), due_at_ms));
+    async fn put(&self, shard: &str, _recipient: &str, message_id: &str, job_json: &str, payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()> {
+        let mut map = self.0.borrow_mut();
+        let kept = map.get(message_id).and_then(|e| e.payload.clone());
+        let payload = payload.map(<[u8]>::to_vec).or(kept);
+        map.insert(message_id.into(), Entry { shard: shard.into(), job: job_json.into(), payload, due_at_ms });
         Ok(())
     }
-    async fn remove(&self, message_id: &str) -> PortResult<()> {
+    async fn remove(&self, _shard: &str, message_id: &str) -> PortResult<()> {
         self.0.borrow_mut().remove(message_id);
         Ok(())
     }
-    async fn overdue(&self, before_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>> {
-        Ok(self.0.borrow().values().filter(|(_, due)| *due < before_ms).take(limit).map(|(j, _)| j.as_bytes().to_vec()).collect())
+    async fn resume(&self, shard: &str) -> PortResult<()> {
+        self.1.borrow_mut().push(shard.into());
+        Ok(())
     }
 }
 
@@ -135,7 +133,6 @@ pub struct MemHost {
     pub kv: MemKv,
     pub archive: MemKv,
     pub unique: MemKv,
-    pub queue: MemQueue,
     pub outbox: MemOutbox,
     pub http: ScriptedHttp,
     pub settings: Settings,
@@ -159,7 +156,6 @@ impl MemHost {
             kv: MemKv::default(),
             archive: MemKv::default(),
             unique: MemKv::default(),
-            queue: MemQueue::default(),
             outbox: MemOutbox::default(),
             http: ScriptedHttp::default(),
             settings,
@@ -193,7 +189,6 @@ impl Entropy for MemHost {
 
 impl Host for MemHost {
     type Kv = MemKv;
-    type Queue = MemQueue;
     type Archive = MemKv;
     type Outbox = MemOutbox;
     type Unique = MemKv;
@@ -202,9 +197,6 @@ impl Host for MemHost {
 
     fn kv(&self) -> PortResult<&MemKv> {
         Ok(&self.kv)
-    }
-    fn queue(&self) -> PortResult<&MemQueue> {
-        Ok(&self.queue)
     }
     fn archive(&self) -> PortResult<&MemKv> {
         Ok(&self.archive)

@@ -1,16 +1,15 @@
 //! The Workers-specific wiring of each kind of function: fetch entries, the gateway (service
 //! bindings, the caller's address, throttling windows in a Durable Object, sweep requests),
-//! the queue consumer of `deliver`, and the Durable Object classes. Function crates invoke
+//! the outbox shards and sweep of `deliver`, and the Durable Object classes. Function crates invoke
 //! the macros; the logic stays here so it exists once.
 
-use switchyard_core::common::broker::Ack;
 use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::common::ratelimit::{self, Decision, Window};
 use switchyard_core::host::{Forward, Function};
 use switchyard_core::ports::{PortError, PortResult, Throttle};
 use worker::{Context, Env, Method, Request, RequestInit, Response, State};
 
-use crate::{bindings, to_worker_request, CfHost};
+use crate::{bindings, to_worker_request};
 
 fn err(e: worker::Error) -> PortError {
     PortError::new(e.to_string())
@@ -122,26 +121,6 @@ pub fn kick_sweep(env: &Env, ctx: &Context) {
     });
 }
 
-/// A batch of the outbound queue: every job at once; each is acknowledged or handed out
-/// again as `run` says.
-pub async fn consume(batch: worker::MessageBatch<serde_json::Value>, env: &Env, run: impl AsyncFn(&CfHost, &[u8]) -> Ack) -> worker::Result<()> {
-    use worker::MessageExt;
-    let host = CfHost::from_env(env);
-    let messages = batch.messages()?;
-    let runs = messages.iter().map(|m| {
-        let (host, run) = (&host, &run);
-        async move {
-            let raw = serde_json::to_vec(m.body()).unwrap_or_default();
-            match run(host, &raw).await {
-                Ack::Done => m.ack(),
-                Ack::Retry => m.retry(),
-            }
-        }
-    });
-    futures_util::future::join_all(runs).await;
-    Ok(())
-}
-
 /// The fetch entry of a function Worker: `fetch_entry!(handle)` serves every request with
 /// `handle(&CfHost, HttpRequest) -> HttpResponse` through [`crate::serve`].
 #[macro_export]
@@ -217,18 +196,41 @@ macro_rules! unique_object {
     };
 }
 
-/// The deliver Worker: `consumer_entry!(run_job, sweep)` consumes the outbound queue with
-/// `run_job(&CfHost, &[u8]) -> Ack`, and runs `sweep(&CfHost) -> PortResult<usize>` on its
-/// cron trigger and on `POST /sweep` (reached only through the gateway's service binding).
+/// The deliver Worker: `deliver_entry!(run_job, sweep)` defines the `OutboxShard` Durable
+/// Object class, whose shards push jobs with `run_job(&CfHost, &[u8], Option<Vec<u8>>) -> Ack`,
+/// and runs `sweep(&CfHost) -> PortResult<usize>` on its cron trigger and on `POST /sweep`
+/// (reached only through the gateway's service binding).
 #[macro_export]
-macro_rules! consumer_entry {
+macro_rules! deliver_entry {
     ($run_job:path, $sweep:path) => {
         mod cloudflare_entry {
             use ::switchyard_host_cloudflare as cf;
 
-            #[::worker::event(queue)]
-            async fn consume(batch: ::worker::MessageBatch<::serde_json::Value>, env: ::worker::Env, _ctx: ::worker::Context) -> ::worker::Result<()> {
-                cf::consume(batch, &env, $run_job).await
+            fn run_boxed<'a>(
+                host: &'a cf::CfHost,
+                raw: &'a [u8],
+                payload: Option<Vec<u8>>,
+            ) -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = ::switchyard_core::common::broker::Ack> + 'a>> {
+                Box::pin($run_job(host, raw, payload))
+            }
+
+            #[::worker::durable_object]
+            pub struct OutboxShard {
+                shard: ::std::rc::Rc<cf::Shard>,
+            }
+
+            impl ::worker::DurableObject for OutboxShard {
+                fn new(state: ::worker::State, env: ::worker::Env) -> Self {
+                    OutboxShard { shard: cf::Shard::new(state, env, run_boxed) }
+                }
+
+                async fn fetch(&self, req: ::worker::Request) -> ::worker::Result<::worker::Response> {
+                    self.shard.fetch(req).await
+                }
+
+                async fn alarm(&self) -> ::worker::Result<::worker::Response> {
+                    self.shard.alarm().await
+                }
             }
 
             #[::worker::event(fetch)]
@@ -237,7 +239,7 @@ macro_rules! consumer_entry {
                     return ::worker::Response::error("Not Found", 404);
                 }
                 match $sweep(&cf::CfHost::from_env(&env)).await {
-                    Ok(n) => ::worker::Response::from_json(&::serde_json::json!({ "resent": n })),
+                    Ok(n) => ::worker::Response::from_json(&::serde_json::json!({ "resumed": n })),
                     Err(e) => {
                         ::worker::console_error!("sweep: {e}");
                         ::worker::Response::error("sweep failed", 500)

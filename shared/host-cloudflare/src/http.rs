@@ -14,7 +14,13 @@ pub async fn read_request(mut req: Request, max_body: usize) -> Result<(HttpRequ
     let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
     let oversize = declared.filter(|n| *n > max_body);
-    let body = if oversize.is_some() { Vec::new() } else { req.bytes().await.unwrap_or_default() };
+    let body = match oversize {
+        None => req.bytes().await.unwrap_or_default(),
+        Some(_) => {
+            drain(&mut req).await;
+            Vec::new()
+        }
+    };
     let method = Method::parse(req.method().as_ref());
     Ok((HttpRequest { method, url: path_and_query, headers, body }, oversize))
 }
@@ -43,6 +49,23 @@ fn init(r: &HttpRequest) -> Result<RequestInit> {
         init.with_body(Some(js_sys::Uint8Array::from(r.body.as_slice()).into()));
     }
     Ok(init)
+}
+
+/// Bodies the gateway reads and discards at most, so the caller's connection closes cleanly
+/// after an oversize refusal (an unread body makes the runtime reset it).
+const DRAIN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads an unwanted body chunk by chunk, keeping none of it.
+async fn drain(req: &mut Request) {
+    use futures_util::StreamExt;
+    let Ok(mut stream) = req.stream() else { return };
+    let mut seen = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > DRAIN_LIMIT_BYTES {
+            break;
+        }
+    }
 }
 
 pub fn to_worker_response(r: HttpResponse) -> Result<Response> {

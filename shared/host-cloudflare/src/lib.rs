@@ -1,33 +1,37 @@
-//! Switchyard's ports on Cloudflare Workers. KV is the routing table and directory, Queues
-//! the broker, R2 the archive and the outbox, a Durable Object the strongly consistent key
-//! set, `fetch` the outbound client (redirects never followed) and WebCrypto the signer.
+//! Switchyard's ports on Cloudflare Workers. KV is the routing table and directory, R2 the
+//! archive, a Durable Object per outbox shard the broker ([`outbox`]), a Durable Object the
+//! strongly consistent key set, `fetch` the outbound client (redirects never followed) and WebCrypto the signer.
 //! The adapter only translates; every decision, and every response body, stays in
 //! `switchyard-core` and the functions. The entry macros ([`fetch_entry!`],
-//! [`gateway_entry!`], [`consumer_entry!`], [`unique_object!`]) hold all Workers-specific
+//! [`gateway_entry!`], [`deliver_entry!`], [`unique_object!`]) hold all Workers-specific
 //! wiring, so a function crate is only its handler.
 
 mod crypto;
 mod entries;
 mod http;
+pub mod outbox;
 
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue, Unique,
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, PortError, PortResult, Unique,
 };
-use worker::{Env, Fetch, QueueContentType, RawMessageBuilder};
+use worker::{Env, Fetch};
+
+pub use outbox::{CfOutbox, RunJob, Shard};
 
 pub use crypto::{WebCryptoSigner, WebCryptoVerifier};
-pub use entries::{consume, forward, kick_sweep, rate_limiter_fetch, remote_ip, throttle_hit, unique_fetch, Services, Windows};
+pub use entries::{forward, kick_sweep, rate_limiter_fetch, remote_ip, throttle_hit, unique_fetch, Services, Windows};
 pub use http::{read_request, to_worker_request, to_worker_response};
 
 /// Binding names every function's wrangler config uses.
 pub mod bindings {
     pub const KV: &str = "SWITCHYARD_KV";
     pub const ARCHIVE: &str = "SWITCHYARD_ARCHIVE";
-    pub const OUTBOUND_QUEUE: &str = "SWITCHYARD_OUTBOUND";
+    /// The Durable Object namespace of the outbox shards (defined by deliver).
+    pub const OUTBOX: &str = "SWITCHYARD_OUTBOX";
     /// The Durable Object namespace behind [`super::CfUnique`].
     pub const UNIQUE: &str = "SWITCHYARD_UNIQUE";
     /// The Durable Object namespace of the gateway's throttling windows.
@@ -101,35 +105,6 @@ impl KeyValue for CfKv {
     }
 }
 
-/// Cloudflare Queues' longest per-message delay.
-pub const MAX_QUEUE_DELAY_SECS: u32 = 43_200;
-
-pub struct CfQueue(pub worker::Queue);
-
-impl CfQueue {
-    pub fn from_env(env: &Env) -> PortResult<Self> {
-        env.queue(bindings::OUTBOUND_QUEUE).map(CfQueue).map_err(port_err)
-    }
-}
-
-impl Queue for CfQueue {
-    /// Sent as raw JSON: `Queue::send` of serde maps arrives as `{}` (see toolchain notes).
-    async fn send(&self, message_json: &str) -> PortResult<()> {
-        let value = js_sys::JSON::parse(message_json).map_err(|e| PortError::new(format!("{e:?}")))?;
-        let msg = RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json);
-        self.0.send_raw(msg).await.map_err(port_err)
-    }
-
-    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()> {
-        let value = js_sys::JSON::parse(message_json).map_err(|e| PortError::new(format!("{e:?}")))?;
-        // Cloudflare Queues delay messages by at most 12 hours.
-        let msg = RawMessageBuilder::new(value)
-            .delay_seconds(delay_secs.min(MAX_QUEUE_DELAY_SECS))
-            .build_with_content_type(QueueContentType::Json);
-        self.0.send_raw(msg).await.map_err(port_err)
-    }
-}
-
 pub struct CfArchive(pub worker::Bucket);
 
 impl CfArchive {
@@ -197,61 +172,6 @@ impl Unique for CfUnique {
     }
 }
 
-/// The outbox in R2 under `outbox/<message id>`: strongly consistent listing, and the due
-/// time in custom metadata so a sweep lists without reading every entry.
-pub struct CfOutbox(pub worker::Bucket);
-
-const OUTBOX_PREFIX: &str = "outbox/";
-const DUE_AT: &str = "dueAt";
-
-impl Outbox for CfOutbox {
-    async fn put(&self, message_id: &str, job_json: &str, due_at_ms: u64) -> PortResult<()> {
-        let meta = std::collections::HashMap::from([(DUE_AT.to_string(), due_at_ms.to_string())]);
-        self.0
-            .put(format!("{OUTBOX_PREFIX}{message_id}"), job_json.as_bytes().to_vec())
-            .custom_metadata(meta)
-            .execute()
-            .await
-            .map(|_| ())
-            .map_err(port_err)
-    }
-
-    async fn remove(&self, message_id: &str) -> PortResult<()> {
-        self.0.delete(format!("{OUTBOX_PREFIX}{message_id}")).await.map_err(port_err)
-    }
-
-    async fn overdue(&self, before_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>> {
-        let mut keys = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = self.0.list().prefix(OUTBOX_PREFIX).include(vec![worker::Include::CustomMetadata]);
-            if let Some(c) = cursor.take() {
-                q = q.cursor(c);
-            }
-            let page = q.execute().await.map_err(port_err)?;
-            for obj in page.objects() {
-                let due = obj.custom_metadata().ok().and_then(|m| m.get(DUE_AT).and_then(|v| v.parse::<u64>().ok())).unwrap_or(0);
-                if due < before_ms && keys.len() < limit {
-                    keys.push(obj.key());
-                }
-            }
-            match page.cursor() {
-                Some(c) if page.truncated() && keys.len() < limit => cursor = Some(c),
-                _ => break,
-            }
-        }
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(obj) = self.0.get(&key).execute().await.map_err(port_err)? {
-                if let Some(body) = obj.body() {
-                    out.push(body.bytes().await.map_err(port_err)?);
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
 /// Outbound HTTP through `fetch`, bounded by an abort after `timeout_ms`. Redirects are
 /// never followed: a 3xx is the recipient's answer, and its `Location` is not called.
 pub struct CfHttp;
@@ -282,7 +202,6 @@ impl HttpClient for CfHttp {
 /// Every port a function may use, from the bindings its wrangler config declares.
 pub struct CfHost {
     kv: Option<CfKv>,
-    queue: Option<CfQueue>,
     archive: Option<CfArchive>,
     outbox: Option<CfOutbox>,
     unique: Option<CfUnique>,
@@ -295,13 +214,20 @@ impl CfHost {
     pub fn from_env(env: &Env) -> Self {
         CfHost {
             kv: CfKv::from_env(env).ok(),
-            queue: CfQueue::from_env(env).ok(),
             archive: CfArchive::from_env(env).ok(),
-            outbox: env.bucket(bindings::ARCHIVE).map(CfOutbox).ok(),
+            outbox: env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, None)).ok(),
             unique: env.durable_object(bindings::UNIQUE).map(CfUnique).ok(),
             http: CfHttp,
             settings: switchyard_core::host::Settings::from_lookup(|name| setting(env, name)),
         }
+    }
+
+    /// The host of a push running inside outbox shard `shard`: puts to that shard go to its
+    /// storage directly.
+    pub fn in_shard(env: &Env, shard: std::rc::Rc<Shard>) -> Self {
+        let mut host = CfHost::from_env(env);
+        host.outbox = env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, Some(shard))).ok();
+        host
     }
 }
 
@@ -323,7 +249,6 @@ impl Entropy for CfHost {
 
 impl switchyard_core::host::Host for CfHost {
     type Kv = CfKv;
-    type Queue = CfQueue;
     type Archive = CfArchive;
     type Outbox = CfOutbox;
     type Unique = CfUnique;
@@ -333,14 +258,11 @@ impl switchyard_core::host::Host for CfHost {
     fn kv(&self) -> PortResult<&CfKv> {
         unbound(self.kv.as_ref(), bindings::KV)
     }
-    fn queue(&self) -> PortResult<&CfQueue> {
-        unbound(self.queue.as_ref(), bindings::OUTBOUND_QUEUE)
-    }
     fn archive(&self) -> PortResult<&CfArchive> {
         unbound(self.archive.as_ref(), bindings::ARCHIVE)
     }
     fn outbox(&self) -> PortResult<&CfOutbox> {
-        unbound(self.outbox.as_ref(), bindings::ARCHIVE)
+        unbound(self.outbox.as_ref(), bindings::OUTBOX)
     }
     fn unique(&self) -> PortResult<&CfUnique> {
         unbound(self.unique.as_ref(), bindings::UNIQUE)

@@ -13,7 +13,7 @@ use switchyard_core::common::ratelimit::{self, Decision, Window};
 use switchyard_core::host::{Forward, Function};
 use switchyard_core::host::{Host, Settings};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Queue, Throttle, Unique,
+    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Throttle, Unique,
 };
 
 /// The Spin key-value store every component opens.
@@ -59,58 +59,42 @@ fn open_store() -> PortResult<SpinKv> {
     spin_sdk::key_value::Store::open(STORE).map(SpinKv).map_err(port_err)
 }
 
-/// The outbox: one key per job, ordered by enqueue time.
+/// The outbox: one key per job (`outbox/<id>`), its value the due time and the job's JSON
+/// on two lines. Payloads are read from the archive. Shards are one store here; the drain
+/// runs what is due.
 pub struct SpinOutbox(SpinKv);
 
-/// Outbox keys sort by due time: `outbox/<due ms, 16 digits>-<nonce>`.
-impl Queue for SpinOutbox {
-    async fn send(&self, message_json: &str) -> PortResult<()> {
-        self.send_after(message_json, 0).await
+impl Outbox for SpinOutbox {
+    async fn put(&self, _shard: &str, _recipient: &str, message_id: &str, job_json: &str, _payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()> {
+        self.0.put(&format!("{OUTBOX_PREFIX}{message_id}"), format!("{due_at_ms}\n{job_json}").as_bytes()).await
     }
 
-    async fn send_after(&self, message_json: &str, delay_secs: u32) -> PortResult<()> {
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).map_err(port_err)?;
-        let due = now_ms() + delay_secs as u64 * 1000;
-        let key = format!("{OUTBOX_PREFIX}{due:016}-{:016x}", u64::from_be_bytes(nonce));
-        self.0.put(&key, message_json.as_bytes()).await
+    async fn remove(&self, _shard: &str, message_id: &str) -> PortResult<()> {
+        self.0.delete(&format!("{OUTBOX_PREFIX}{message_id}")).await
+    }
+
+    /// The drain finds every due job on its own.
+    async fn resume(&self, _shard: &str) -> PortResult<()> {
+        Ok(())
     }
 }
 
 impl SpinOutbox {
-    /// Jobs due by `now_ms`, oldest first, with their outbox keys.
-    pub async fn due(&self, now_ms: u64, limit: usize) -> PortResult<Vec<(String, Vec<u8>)>> {
+    /// Jobs due by `now_ms`, at most `limit`, with their JSON.
+    pub async fn due(&self, now_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>> {
         let mut out = Vec::new();
         for key in self.0.list(OUTBOX_PREFIX).await? {
-            let due: u64 = key[OUTBOX_PREFIX.len()..].split('-').next().and_then(|d| d.parse().ok()).unwrap_or(0);
-            if due > now_ms || out.len() >= limit {
+            if out.len() >= limit {
                 break;
             }
-            if let Some(v) = self.0.get(&key).await? {
-                out.push((key, v));
+            let Some(v) = self.0.get(&key).await? else { continue };
+            let Some(split) = v.iter().position(|b| *b == b'\n') else { continue };
+            let due: u64 = std::str::from_utf8(&v[..split]).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
+            if due <= now_ms {
+                out.push(v[split + 1..].to_vec());
             }
         }
         Ok(out)
-    }
-
-    pub async fn remove(&self, key: &str) -> PortResult<()> {
-        self.0.delete(key).await
-    }
-}
-
-/// On Spin the broker is itself the key-value outbox, which survives restarts: a job stays
-/// there until `deliver` finished it. Nothing more needs recording.
-pub struct SpinDurableBroker;
-
-impl Outbox for SpinDurableBroker {
-    async fn put(&self, _message_id: &str, _job_json: &str, _due_at_ms: u64) -> PortResult<()> {
-        Ok(())
-    }
-    async fn remove(&self, _message_id: &str) -> PortResult<()> {
-        Ok(())
-    }
-    async fn overdue(&self, _before_ms: u64, _limit: usize) -> PortResult<Vec<Vec<u8>>> {
-        Ok(Vec::new())
     }
 }
 
@@ -223,9 +207,8 @@ impl Entropy for SpinHost {
 
 impl Host for SpinHost {
     type Kv = SpinKv;
-    type Queue = SpinOutbox;
     type Archive = SpinArchive;
-    type Outbox = SpinDurableBroker;
+    type Outbox = SpinOutbox;
     type Unique = SpinUnique;
     type Http = SpinHttp;
     type Signer = switchyard_core::common::signing::RsaSigner;
@@ -233,14 +216,11 @@ impl Host for SpinHost {
     fn kv(&self) -> PortResult<&SpinKv> {
         opened(&self.kv)
     }
-    fn queue(&self) -> PortResult<&SpinOutbox> {
-        opened(&self.outbox)
-    }
     fn archive(&self) -> PortResult<&SpinArchive> {
         opened(&self.archive)
     }
-    fn outbox(&self) -> PortResult<&SpinDurableBroker> {
-        Ok(&SpinDurableBroker)
+    fn outbox(&self) -> PortResult<&SpinOutbox> {
+        opened(&self.outbox)
     }
     fn unique(&self) -> PortResult<&SpinUnique> {
         opened(&self.unique)
@@ -301,18 +281,14 @@ impl Throttle for Windows<'_> {
 /// Jobs run per drain call.
 pub const DRAIN_BATCH: usize = 50;
 
-/// Runs the outbox jobs that are due with `run`; a job leaves the outbox only when `run`
-/// says it is done.
-pub async fn drain(host: &SpinHost, run: impl AsyncFn(&SpinHost, &[u8]) -> Ack) -> PortResult<usize> {
-    let outbox = host.queue()?;
-    let mut done = 0usize;
-    for (key, raw) in outbox.due(host.now_ms(), DRAIN_BATCH).await? {
-        if run(host, &raw).await == Ack::Done {
-            outbox.remove(&key).await?;
-            done += 1;
-        }
+/// Runs the outbox jobs that are due with `run` (which removes a finished job, or replaces
+/// it with its retry); returns how many were run.
+pub async fn drain(host: &SpinHost, run: impl AsyncFn(&SpinHost, &[u8], Option<Vec<u8>>) -> Ack) -> PortResult<usize> {
+    let due = host.outbox()?.due(host.now_ms(), DRAIN_BATCH).await?;
+    for raw in &due {
+        run(host, raw, None).await;
     }
-    Ok(done)
+    Ok(due.len())
 }
 
 pub fn from_spin_request(req: &spin_sdk::http::Request) -> HttpRequest {
@@ -371,7 +347,7 @@ macro_rules! gateway_entry {
 }
 
 /// The deliver component: Spin has no queue trigger, so `POST /deliver/drain` (a private
-/// route) runs the due outbox jobs with `run_job(&SpinHost, &[u8]) -> Ack`.
+/// route) runs the due outbox jobs with `run_job(&SpinHost, &[u8], Option<Vec<u8>>) -> Ack`.
 #[macro_export]
 macro_rules! drain_entry {
     ($run_job:path) => {
@@ -382,7 +358,7 @@ macro_rules! drain_entry {
             async fn handle(_req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
                 let host = sp::SpinHost::open();
                 let resp = match sp::drain(&host, $run_job).await {
-                    Ok(n) => ::switchyard_core::common::http::HttpResponse::json(200, &::serde_json::json!({ "finished": n })),
+                    Ok(n) => ::switchyard_core::common::http::HttpResponse::json(200, &::serde_json::json!({ "ran": n })),
                     Err(e) => {
                         ::switchyard_core::host::Host::log_error(&host, &format!("drain: {e}"));
                         ::switchyard_core::common::http::HttpResponse::empty(500)

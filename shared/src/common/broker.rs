@@ -1,16 +1,19 @@
-//! What travels on the broker, and how it travels without loss. Payloads live once in the
-//! archive; a queue message carries only the archive key and delivery bookkeeping, so it
-//! stays far below host limits (Cloudflare Queues: 128 KB). Every job is written to the
-//! outbox before it is queued and removed only when it has finished, so a job the broker
-//! loses (a crash, an in-memory local queue) is found by [`sweep`] and sent again: delivery
-//! is at least once, and retries carry the same message so recipients de-duplicate.
+//! What travels on the broker, and how it travels without loss. Every accepted message is
+//! written to the archive and its delivery job to the outbox (both at once) before the hub
+//! acknowledges it. The outbox is the broker: sharded by recipient, it keeps each job until
+//! the job has finished, and the host pushes a job as soon as it is due (a new message at
+//! once, a retry after its backoff). One recipient's jobs always live in one shard, so a slow
+//! recipient's backlog stays in its shard, and within a shard each recipient has a bounded
+//! share of the pushes in flight ([`MAX_IN_FLIGHT_PER_RECIPIENT`]). Delivery is at least
+//! once: a job whose push died with the host is pushed again when its shard resumes, and
+//! every push carries the same message, so recipients de-duplicate.
 
 use alloc::string::String;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::host::Host;
-use crate::ports::{Archive, Outbox, PortResult, Queue};
+use crate::ports::{Archive, Outbox, PortResult};
 
 /// One delivery job: push the archived message `archive_key` to the recipient its
 /// protocol part names. `P` is the protocol part (`crate::protocols::Payload` in the hub),
@@ -28,6 +31,42 @@ pub struct Job<P> {
     pub attempts: u32,
     #[serde(flatten)]
     pub payload: P,
+}
+
+/// Who a job's protocol part delivers to: (list type or role, identity).
+pub trait Addressed {
+    fn recipient(&self) -> (&str, &str);
+}
+
+/// The outbox shard of `recipient` among `shards` (FNV-1a of `listType/id`: stable across
+/// hosts and releases, so a job's shard never moves).
+pub fn shard_of(recipient: (&str, &str), shards: u32) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in recipient.0.bytes().chain(core::iter::once(b'/')).chain(recipient.1.bytes()) {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    shard_name(h % shards.max(1))
+}
+
+/// The name of shard `n`.
+pub fn shard_name(n: u32) -> String {
+    alloc::format!("outbox-{n}")
+}
+
+/// Pushes in flight per shard at most, and per recipient within a shard: a recipient that
+/// hangs (each attempt bounded by the delivery timeout) holds at most its share.
+pub const MAX_IN_FLIGHT: usize = 256;
+pub const MAX_IN_FLIGHT_PER_RECIPIENT: usize = 64;
+/// A job whose push failed for the host's own reasons (storage, not the recipient) is tried
+/// again this much later, not in a tight loop.
+pub const HOST_RETRY_MS: u64 = 5_000;
+
+impl<P: Addressed> Job<P> {
+    /// The shard this job lives in, and its recipient as `listType/id`.
+    pub fn placement(&self, shards: u32) -> (String, String) {
+        let r = self.payload.recipient();
+        (shard_of(r, shards), alloc::format!("{}/{}", r.0, r.1))
+    }
 }
 
 impl<P: Serialize + DeserializeOwned> Job<P> {
@@ -49,54 +88,86 @@ pub enum Ack {
     Retry,
 }
 
-/// Records `job` in the outbox, then queues it (after `delay_secs`).
-pub async fn enqueue<P: Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, delay_secs: u32) -> PortResult<()> {
-    let json = job.to_json();
+/// Records `job` in its outbox shard, due after `delay_secs`, with the bytes it delivers
+/// when given (a retry keeps the payload already recorded).
+pub async fn enqueue<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, delay_secs: u32, payload: Option<&[u8]>) -> PortResult<()> {
+    let (shard, recipient) = job.placement(host.settings().outbox_shards);
     let due_at_ms = host.now_ms() + delay_secs as u64 * 1000;
-    host.outbox()?.put(&job.message_id, &json, due_at_ms).await?;
-    if delay_secs == 0 {
-        host.queue()?.send(&json).await
-    } else {
-        host.queue()?.send_after(&json, delay_secs).await
-    }
+    host.outbox()?.put(&shard, &recipient, &job.message_id, &job.to_json(), payload, due_at_ms).await
 }
 
-/// Accepts a new message: its payload into the archive and its job into the outbox (both
-/// at once), then the job onto the broker. When this returns `Ok`, the message is durable.
-pub async fn accept<P: Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, payload: &[u8]) -> PortResult<()> {
+/// Accepts a new message: its payload into the archive and its job (with the payload, so
+/// delivery needs no archive read) into the outbox, both at once. When this returns `Ok`,
+/// the message is durable and its push is under way.
+pub async fn accept<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, payload: &[u8]) -> PortResult<()> {
+    let (shard, recipient) = job.placement(host.settings().outbox_shards);
     let json = job.to_json();
-    let (archive, outbox) = (host.archive()?, host.outbox()?);
     futures_util::future::try_join(
-        archive.put(&job.archive_key, payload),
-        outbox.put(&job.message_id, &json, host.now_ms()),
+        host.archive()?.put(&job.archive_key, payload),
+        host.outbox()?.put(&shard, &recipient, &job.message_id, &json, Some(payload), host.now_ms()),
     )
     .await?;
-    host.queue()?.send(&json).await
+    Ok(())
 }
 
 /// The job reached its end (delivered, failed and notified, or unreadable).
-pub async fn finished<P>(host: &impl Host, job: &Job<P>) -> PortResult<()> {
-    host.outbox()?.remove(&job.message_id).await
+pub async fn finished<P: Addressed>(host: &impl Host, job: &Job<P>) -> PortResult<()> {
+    let (shard, _) = job.placement(host.settings().outbox_shards);
+    host.outbox()?.remove(&shard, &job.message_id).await
 }
 
-/// Jobs re-sent per sweep at most.
-pub const SWEEP_BATCH: usize = 500;
-
-/// Re-sends every job overdue by more than the outbox grace: the broker lost it. Returns
-/// how many were re-sent. A re-sent job is due again from now, so it is not re-sent by the
-/// next sweep unless it is lost again.
-pub async fn sweep<P: Serialize + DeserializeOwned>(host: &impl Host) -> PortResult<usize> {
-    let now = host.now_ms();
-    let overdue = host.outbox()?.overdue(now.saturating_sub(host.settings().outbox_grace_ms), SWEEP_BATCH).await?;
-    let mut resent = 0;
-    for raw in overdue {
-        match Job::<P>::from_json(&raw) {
-            Some(job) => {
-                enqueue(host, &job, 0).await?;
-                resent += 1;
-            }
-            None => host.log_error("outbox: unreadable entry skipped"),
-        }
+/// The safety net (deliver's cron, and the gateway while the hub has traffic): every shard
+/// pushes what is due and re-arms its wake-up. Returns how many shards were resumed.
+pub async fn sweep(host: &impl Host) -> PortResult<usize> {
+    let shards = host.settings().outbox_shards;
+    let outbox = host.outbox()?;
+    for n in 0..shards {
+        outbox.resume(&shard_name(n)).await?;
     }
-    Ok(resent)
+    Ok(shards as usize)
+}
+
+/// The outbox shard's table, as SQL any SQLite-backed host runs (Durable Objects' SQLite
+/// storage; Spin's SQLite). Times are Unix milliseconds.
+pub mod sql {
+    pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, recipient TEXT NOT NULL, due_at INTEGER NOT NULL, job TEXT NOT NULL, payload BLOB); \
+         CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at)";
+    /// (id, recipient, due_at, job, payload): a retry replaces the due time and the job, and
+    /// keeps the payload when it gives none.
+    pub const PUT: &str = "INSERT INTO outbox (id, recipient, due_at, job, payload) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, job = excluded.job, payload = COALESCE(excluded.payload, outbox.payload)";
+    /// (now, limit) -> (id, recipient, due_at), the earliest first.
+    pub const DUE: &str = "SELECT id, recipient, due_at FROM outbox WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2";
+    /// (limit) -> (id, due_at), the earliest first, due or not: the next wake-up.
+    pub const NEXT: &str = "SELECT id, due_at FROM outbox ORDER BY due_at LIMIT ?1";
+    /// (id) -> (job, payload).
+    pub const LOAD: &str = "SELECT job, payload FROM outbox WHERE id = ?1";
+    /// (id, due_at)
+    pub const POSTPONE: &str = "UPDATE outbox SET due_at = ?2 WHERE id = ?1";
+    /// (id)
+    pub const REMOVE: &str = "DELETE FROM outbox WHERE id = ?1";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block_on, MemHost};
+
+    #[test]
+    fn a_recipient_always_has_one_shard_and_recipients_spread() {
+        assert_eq!(shard_of(("RCPID", "BCBX"), 16), shard_of(("RCPID", "BCBX"), 16));
+        // FNV-1a is fixed: a job written by one release is found by the next.
+        assert_eq!(shard_of(("RCPID", "BCBX"), 16), "outbox-9");
+        assert_eq!(shard_of(("RCPID", "BCBX"), 1), "outbox-0");
+        let used: alloc::collections::BTreeSet<String> = (0..200).map(|i| shard_of(("RCPID", &alloc::format!("P{i:03}")), 16)).collect();
+        assert_eq!(used.len(), 16, "200 recipients use every shard");
+    }
+
+    #[test]
+    fn the_sweep_resumes_every_shard() {
+        let h = MemHost::new();
+        assert_eq!(block_on(sweep(&h)).unwrap(), 16);
+        assert_eq!(h.outbox.1.borrow().len(), 16);
+        assert_eq!(h.outbox.1.borrow()[15], "outbox-15");
+    }
 }

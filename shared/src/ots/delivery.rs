@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::envelope;
 use super::failure::{self, FaultCode};
 use super::MESSAGE_DELIVERY_FAILURE;
+use crate::common::broker::Addressed;
 use crate::common::delivery::credentials::{self, Credential};
 use crate::common::delivery::policy::DeliveryPolicy;
 use crate::common::delivery::{Ending, Outcome, Reply, Rules};
@@ -51,11 +52,13 @@ pub fn fault_code(why: Ending) -> FaultCode {
     }
 }
 
-impl Rules for Letterbox {
+impl Addressed for Letterbox {
     fn recipient(&self) -> (&str, &str) {
         (&self.recipient_list_type, &self.recipient)
     }
+}
 
+impl Rules for Letterbox {
     fn archive_area(&self) -> &'static str {
         super::ARCHIVE_AREA
     }
@@ -159,10 +162,11 @@ mod engine_tests {
         Endpoint { url: url.into(), auth: EndpointAuth::None }
     }
 
-    /// The notification jobs on the broker, with their archived bodies.
+    /// The notification jobs in the outbox, with their bodies (archived, and in the entry).
     fn notifications(h: &MemHost) -> Vec<(Job<Letterbox>, serde_json::Value)> {
-        h.queue.0.borrow().iter().filter_map(|(json, _)| Job::<Letterbox>::from_json(json.as_bytes())).filter(|j| j.payload.routing_id == MESSAGE_DELIVERY_FAILURE).map(|j| {
+        h.outbox.0.borrow().values().filter_map(|e| Some((Job::<Letterbox>::from_json(e.job.as_bytes())?, e.payload.clone()))).filter(|(j, _)| j.payload.routing_id == MESSAGE_DELIVERY_FAILURE).map(|(j, payload)| {
             let body = h.archive.0.borrow().get(&j.archive_key).cloned().expect("notification archived");
+            assert_eq!(payload.as_deref(), Some(&body[..]), "the outbox entry carries the notification");
             (j, serde_json::from_slice(&body).unwrap())
         }).collect()
     }
@@ -172,8 +176,9 @@ mod engine_tests {
         let h = host(Some(open("https://cp.example/letterbox/v2/post")));
         h.http.answers.borrow_mut().push_back(Ok(202));
         let j = job("residentialSwitchMatchRequest", 0);
-        block_on(h.outbox.put(&j.message_id, &j.to_json(), 0)).unwrap();
-        assert_eq!(block_on(run(&h, &j)).unwrap(), Finished::Delivered);
+        let (shard, recipient) = j.placement(h.settings.outbox_shards);
+        block_on(h.outbox.put(&shard, &recipient, &j.message_id, &j.to_json(), Some(POST), 0)).unwrap();
+        assert_eq!(block_on(run(&h, &j, None)).unwrap(), Finished::Delivered);
         assert_eq!(h.http.sent.borrow()[0].body, POST);
         assert!(h.outbox.0.borrow().is_empty());
         assert!(notifications(&h).is_empty());
@@ -183,14 +188,18 @@ mod engine_tests {
     fn a_500_is_retried_until_the_policy_runs_out_then_9008() {
         let h = host(Some(open("https://cp.example/letterbox/v2/post")));
         h.http.answers.borrow_mut().push_back(Ok(500));
-        let Finished::Retrying(delay) = block_on(run(&h, &job("residentialSwitchMatchRequest", 0))).unwrap() else { panic!("retried") };
+        let first = job("residentialSwitchMatchRequest", 0);
+        let (shard, recipient) = first.placement(h.settings.outbox_shards);
+        block_on(h.outbox.put(&shard, &recipient, "m-1", &first.to_json(), Some(POST), 0)).unwrap();
+        let Finished::Retrying(delay) = block_on(run(&h, &first, Some(POST.to_vec()))).unwrap() else { panic!("retried") };
         assert!((1..=2).contains(&delay));
-        let (retry_json, due) = h.outbox.0.borrow().get("m-1").cloned().expect("the retry replaced the entry");
-        let retry = Job::<Letterbox>::from_json(retry_json.as_bytes()).unwrap();
-        assert_eq!((retry.attempts, due), (1, h.clock.now_ms() + delay as u64 * 1000));
+        let entry = h.outbox.0.borrow().get("m-1").cloned().expect("the retry replaced the entry");
+        let retry = Job::<Letterbox>::from_json(entry.job.as_bytes()).unwrap();
+        assert_eq!((retry.attempts, entry.due_at_ms), (1, h.clock.now_ms() + delay as u64 * 1000));
+        assert_eq!(entry.payload.as_deref(), Some(POST), "the retry keeps the payload");
         h.clock.advance(10_000);
         h.http.answers.borrow_mut().push_back(Ok(500));
-        assert_eq!(block_on(run(&h, &retry)).unwrap(), Finished::Failed(Ending::Expired));
+        assert_eq!(block_on(run(&h, &retry, entry.payload)).unwrap(), Finished::Failed(Ending::Expired));
         let sent = notifications(&h);
         assert_eq!(sent.len(), 1);
         let (n, body) = &sent[0];
@@ -204,7 +213,7 @@ mod engine_tests {
     #[test]
     fn no_endpoint_gives_9005() {
         let h = host(None);
-        assert_eq!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0))).unwrap(), Finished::Failed(Ending::NoRoute));
+        assert_eq!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0), None)).unwrap(), Finished::Failed(Ending::NoRoute));
         assert_eq!(notifications(&h)[0].1["messageDeliveryFailure"]["code"], "9005");
         assert!(h.http.sent.borrow().is_empty());
     }
@@ -219,7 +228,7 @@ mod engine_tests {
             // Stored as an older hub (or a hand edit) might have left it: the admin rules refuse it now.
             let h = host(None);
             block_on(put_json(&h.kv, &keys::endpoint("RCPID", "BCBX"), &stored)).unwrap();
-            assert_eq!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0))).unwrap(), Finished::Failed(Ending::NoRoute), "{stored:?}");
+            assert_eq!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0), None)).unwrap(), Finished::Failed(Ending::NoRoute), "{stored:?}");
             assert_eq!(notifications(&h)[0].1["messageDeliveryFailure"]["code"], "9005");
             assert!(h.http.sent.borrow().is_empty(), "no call for {stored:?}");
         }
@@ -230,7 +239,7 @@ mod engine_tests {
         let h = host(None);
         let stored = Endpoint { url: "https://cp.example/x".into(), auth: EndpointAuth::Apikey { key: "sealed:v1:AAAA:BBBB:CCCC".into(), expires_at: "2099-01-01T00:00:00Z".into() } };
         block_on(put_json(&h.kv, &keys::endpoint("RCPID", "BCBX"), &stored)).unwrap();
-        assert!(matches!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0))).unwrap(), Finished::Retrying(_)));
+        assert!(matches!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0), None)).unwrap(), Finished::Retrying(_)));
         assert!(h.http.sent.borrow().is_empty());
         assert!(h.errors.borrow().iter().any(|e| e.contains("retired v1 format")), "{:?}", h.errors.borrow());
     }
@@ -240,8 +249,8 @@ mod engine_tests {
         let h = host(None);
         let notification = br#"{"envelope":{"source":{"type":"RCPID","identity":"TOTSCO"},"destination":{"type":"RCPID","identity":"BCBX","correlationID":"c-1"},"routingID":"messageDeliveryFailure"},"messageDeliveryFailure":{}}"#;
         block_on(Archive::put(&h.archive, "ots/2023/11/14/m-1.json", notification)).unwrap();
-        assert_eq!(block_on(run(&h, &job(MESSAGE_DELIVERY_FAILURE, 0))).unwrap(), Finished::Failed(Ending::NoRoute));
-        assert!(h.queue.0.borrow().is_empty());
+        assert_eq!(block_on(run(&h, &job(MESSAGE_DELIVERY_FAILURE, 0), None)).unwrap(), Finished::Failed(Ending::NoRoute));
+        assert!(h.outbox.0.borrow().is_empty());
         assert!(h.errors.borrow().iter().any(|e| e.contains("not notified again")));
     }
 
@@ -255,7 +264,7 @@ mod engine_tests {
         // The scripted client answers token calls with a status only: a 200 without a token
         // is no token, so the push waits for a later attempt.
         h.http.answers.borrow_mut().push_back(Ok(200));
-        assert!(matches!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0))).unwrap(), Finished::Retrying(_)));
+        assert!(matches!(block_on(run(&h, &job("residentialSwitchMatchRequest", 0), None)).unwrap(), Finished::Retrying(_)));
         let sent = h.http.sent.borrow();
         assert_eq!(sent.len(), 1, "only the token call");
         assert_eq!(sent[0].url, "https://cp.example/token");

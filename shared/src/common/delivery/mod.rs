@@ -75,9 +75,7 @@ pub struct Reply<P> {
 
 /// A protocol's delivery rules, implemented by each protocol's job part.
 #[allow(async_fn_in_trait)]
-pub trait Rules: Clone + Serialize + DeserializeOwned {
-    /// Whose registered endpoint receives the job: (list type or role, identity).
-    fn recipient(&self) -> (&str, &str);
+pub trait Rules: broker::Addressed + Clone + Serialize + DeserializeOwned {
     /// The archive area replies are stored under (`ots`, `dip`).
     fn archive_area(&self) -> &'static str;
     /// What the recipient's answer means.
@@ -91,18 +89,23 @@ pub trait Rules: Clone + Serialize + DeserializeOwned {
     fn ended(&self, payload: &[u8], why: Ending, settings: &crate::host::Settings) -> Result<Option<Reply<Self>>, String>;
 }
 
-/// Runs one job. `Err` means the host failed: the job must stay on the broker. A job that
+/// Runs one job; `payload` is the message when the outbox holds it (otherwise it is read from
+/// the archive). `Err` means the host failed: the job must stay in the outbox. A job that
 /// ended leaves the outbox; a retry replaced its entry with the new due time.
-pub async fn run<P: Rules>(host: &impl Host, job: &Job<P>) -> PortResult<Finished> {
-    let finished = attempt_job(host, job).await?;
+pub async fn run<P: Rules>(host: &impl Host, job: &Job<P>, payload: Option<Vec<u8>>) -> PortResult<Finished> {
+    let finished = attempt_job(host, job, payload).await?;
     if !matches!(finished, Finished::Retrying(_)) {
         broker::finished(host, job).await?;
     }
     Ok(finished)
 }
 
-async fn attempt_job<P: Rules>(host: &impl Host, job: &Job<P>) -> PortResult<Finished> {
-    let Some(payload) = host.archive()?.get(&job.archive_key).await? else {
+async fn attempt_job<P: Rules>(host: &impl Host, job: &Job<P>, payload: Option<Vec<u8>>) -> PortResult<Finished> {
+    let payload = match payload {
+        Some(p) => Some(p),
+        None => host.archive()?.get(&job.archive_key).await?,
+    };
+    let Some(payload) = payload else {
         host.log_error(&format!("deliver {}: archived message {} is missing", job.message_id, job.archive_key));
         return Ok(Finished::Unreadable);
     };
@@ -209,7 +212,7 @@ async fn retry<P: Rules>(host: &impl Host, job: &Job<P>, payload: &[u8]) -> Port
     match policy::next_delay_secs(&policy, attempts, elapsed, u32::from_le_bytes(jitter)) {
         Some(delay) => {
             let next = Job { attempts, ..job.clone() };
-            broker::enqueue(host, &next, delay).await?;
+            broker::enqueue(host, &next, delay, None).await?;
             Ok(Finished::Retrying(delay))
         }
         None => end(host, job, payload, Ending::Expired).await,
@@ -231,6 +234,6 @@ async fn end<P: Rules>(host: &impl Host, job: &Job<P>, payload: &[u8], why: Endi
     let archive_key = crate::common::archive::key(reply.job.archive_area(), accepted_at_ms, &message_id);
     host.archive()?.put(&archive_key, &reply.payload).await?;
     let next = Job { message_id, archive_key, accepted_at_ms, attempts: 0, payload: reply.job };
-    broker::enqueue(host, &next, 0).await?;
+    broker::enqueue(host, &next, 0, Some(&reply.payload)).await?;
     Ok(Finished::Failed(why))
 }
