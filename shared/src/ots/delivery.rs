@@ -31,6 +31,17 @@ pub struct Letterbox {
     pub routing_id: String,
 }
 
+impl Letterbox {
+    /// A post goes to its envelope's destination, under its routing ID's policy.
+    pub fn to_destination(env: &envelope::Envelope) -> Letterbox {
+        Letterbox {
+            recipient_list_type: env.destination.list_type.clone(),
+            recipient: env.destination.identity.clone(),
+            routing_id: env.routing_id.clone(),
+        }
+    }
+}
+
 /// §2.1.8.2: the answers that end delivery at once.
 pub fn classify(answer: Result<u16, &OutboundError>) -> Outcome {
     match answer {

@@ -19,6 +19,25 @@ pub struct Lookups {
     pub routing: Option<RoutingIdConfig>,
 }
 
+/// Reads what the checks need for `env`: both participants and the routing ID at once. A
+/// list type is read only when its participant is absent: an entry exists only under a
+/// configured list type, so in the common case a post costs three reads.
+pub async fn lookups(kv: &impl crate::ports::KeyValue, env: &Envelope) -> crate::ports::PortResult<Lookups> {
+    use super::directory::{list_type_known, participant};
+    let (src, dst) = (&env.source, &env.destination);
+    let (destination, source, routing) = futures_util::future::try_join3(
+        participant(kv, &dst.list_type, &dst.identity),
+        participant(kv, &src.list_type, &src.identity),
+        super::routing::routing_id(kv, &env.routing_id),
+    )
+    .await?;
+    let destination_list_known = destination.is_some() || list_type_known(kv, &dst.list_type).await?;
+    let source_list_known = source.is_some()
+        || (src.list_type == dst.list_type && destination_list_known)
+        || list_type_known(kv, &src.list_type).await?;
+    Ok(Lookups { source_list_known, destination_list_known, source, destination, routing })
+}
+
 /// What was accepted: the process the routing ID belongs to, for the delivery policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
