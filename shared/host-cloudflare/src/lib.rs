@@ -224,7 +224,7 @@ impl CfHost {
 
     /// The host of a push running inside outbox shard `shard`: puts to that shard go to its
     /// storage directly.
-    pub fn in_shard(env: &Env, shard: std::rc::Rc<Shard>) -> Self {
+    pub fn in_shard(env: &Env, shard: std::rc::Weak<Shard>) -> Self {
         let mut host = CfHost::from_env(env);
         host.outbox = env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, Some(shard))).ok();
         host

@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use switchyard_core::common::broker::{sql, Ack, HOST_RETRY_MS, MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_RECIPIENT};
 use switchyard_core::ports::{Outbox, PortError, PortResult};
@@ -34,16 +34,16 @@ fn now_ms() -> i64 {
 /// its storage directly.
 pub struct CfOutbox {
     ns: ObjectNamespace,
-    local: Option<Rc<Shard>>,
+    local: Option<Weak<Shard>>,
 }
 
 impl CfOutbox {
-    pub fn new(ns: ObjectNamespace, local: Option<Rc<Shard>>) -> Self {
+    pub fn new(ns: ObjectNamespace, local: Option<Weak<Shard>>) -> Self {
         CfOutbox { ns, local }
     }
 
-    fn local_for(&self, shard: &str) -> Option<&Rc<Shard>> {
-        self.local.as_ref().filter(|s| s.name.borrow().as_deref() == Some(shard))
+    fn local_for(&self, shard: &str) -> Option<Rc<Shard>> {
+        self.local.as_ref().and_then(Weak::upgrade).filter(|s| s.name.borrow().as_deref() == Some(shard))
     }
 
     async fn call(&self, shard: &str, op: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> PortResult<()> {
@@ -102,7 +102,10 @@ pub struct Shard {
     state: State,
     env: Env,
     run_job: RunJob,
-    me: RefCell<std::rc::Weak<Shard>>,
+    me: RefCell<Weak<Shard>>,
+    /// The host pushes run with, made once per instance (its settings and bindings do not
+    /// change while the object lives).
+    host: RefCell<Option<Rc<CfHost>>>,
     name: RefCell<Option<String>>,
     /// id -> recipient of every push in flight.
     in_flight: RefCell<HashMap<String, String>>,
@@ -133,7 +136,8 @@ impl Shard {
             state,
             env,
             run_job,
-            me: RefCell::new(std::rc::Weak::new()),
+            me: RefCell::new(Weak::new()),
+            host: RefCell::new(None),
             name: RefCell::new(name),
             in_flight: RefCell::new(HashMap::new()),
             per_recipient: RefCell::new(HashMap::new()),
@@ -147,6 +151,23 @@ impl Shard {
 
     fn rc(&self) -> Rc<Shard> {
         self.me.borrow().upgrade().expect("a shard outlives its calls")
+    }
+
+    fn host(&self) -> Rc<CfHost> {
+        self.host.borrow_mut().get_or_insert_with(|| Rc::new(CfHost::in_shard(&self.env, self.me.borrow().clone()))).clone()
+    }
+
+    /// Starts the push of one job (the caller checked the caps).
+    fn start(&self, id: String, recipient: String, job: String, payload: Option<Vec<u8>>) {
+        self.in_flight.borrow_mut().insert(id.clone(), recipient.clone());
+        *self.per_recipient.borrow_mut().entry(recipient).or_insert(0) += 1;
+        let me = self.rc();
+        wasm_bindgen_futures::spawn_local(async move { me.push(id, job, payload).await });
+    }
+
+    fn has_room_for(&self, recipient: &str) -> bool {
+        self.in_flight.borrow().len() < MAX_IN_FLIGHT
+            && self.per_recipient.borrow().get(recipient).copied().unwrap_or(0) < MAX_IN_FLIGHT_PER_RECIPIENT
     }
 
     fn remember_name(&self, shard: &str) {
@@ -194,16 +215,20 @@ impl Shard {
     }
 
     async fn put(&self, recipient: &str, id: &str, job: &str, payload: Option<&[u8]>, due: i64) -> worker::Result<()> {
-        let payload = payload.map_or(V::Null, |p| V::Blob(p.to_vec()));
-        self.state.storage().sql().exec(sql::PUT, vec![V::from(id), V::from(recipient), V::from(due), V::from(job), payload])?;
-        if self.in_flight.borrow().contains_key(id) {
-            // A retry written by its own push: wake up when it falls due.
+        let stored = payload.map_or(V::Null, |p| V::Blob(p.to_vec()));
+        self.state.storage().sql().exec(sql::PUT, vec![V::from(id), V::from(recipient), V::from(due), V::from(job), stored])?;
+        let now = now_ms();
+        if self.in_flight.borrow().contains_key(id) || due > now {
+            // A retry (written by its own push, or later than now): wake up when it falls due.
             return self.wake_by(due).await;
         }
-        if due <= now_ms() {
-            self.pump().await
-        } else {
-            self.wake_by(due).await
+        match payload {
+            // A new message with everything at hand: push it now, no read back.
+            Some(p) if self.has_room_for(recipient) => {
+                self.start(id.to_string(), recipient.to_string(), job.to_string(), Some(p.to_vec()));
+                self.arm(now).await
+            }
+            _ => self.pump().await,
         }
     }
 
@@ -233,12 +258,11 @@ impl Shard {
             if self.in_flight.borrow().contains_key(&id) {
                 continue;
             }
-            if self.in_flight.borrow().len() >= MAX_IN_FLIGHT {
+            if !self.has_room_for(&recipient) {
                 starved = true;
-                break;
-            }
-            if self.per_recipient.borrow().get(&recipient).copied().unwrap_or(0) >= MAX_IN_FLIGHT_PER_RECIPIENT {
-                starved = true;
+                if self.in_flight.borrow().len() >= MAX_IN_FLIGHT {
+                    break;
+                }
                 continue;
             }
             let loaded: Option<Vec<V>> = sql.exec(sql::LOAD, vec![V::from(id.as_str())])?.raw().next().transpose()?;
@@ -248,10 +272,7 @@ impl Shard {
                 _ => None,
             };
             let Some(V::String(job)) = cols.pop() else { continue };
-            self.in_flight.borrow_mut().insert(id.clone(), recipient.clone());
-            *self.per_recipient.borrow_mut().entry(recipient).or_insert(0) += 1;
-            let me = self.rc();
-            wasm_bindgen_futures::spawn_local(async move { me.push(id, job, payload).await });
+            self.start(id, recipient, job, payload);
         }
         self.starved.set(starved);
         self.arm(now).await
@@ -281,7 +302,7 @@ impl Shard {
     }
 
     async fn push(self: Rc<Self>, id: String, job: String, payload: Option<Vec<u8>>) {
-        let host = CfHost::in_shard(&self.env, self.clone());
+        let host = self.host();
         let ack = (self.run_job)(&host, job.as_bytes(), payload).await;
         if ack == Ack::Retry {
             let at = now_ms() + HOST_RETRY_MS as i64;
