@@ -60,10 +60,7 @@ async fn route(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fail
 }
 
 async fn write_all(host: &impl Host, writes: Vec<Write>) -> Result<(), Failure> {
-    let kv = host.kv()?;
-    for (k, v) in writes {
-        kv.put(&k, &v).await?;
-    }
+    store::commit(host.kv()?, host, &writes).await?;
     Ok(())
 }
 
@@ -77,9 +74,7 @@ async fn delete(host: &impl Host, keys: &[String]) -> Result<HttpResponse, Failu
     if kv.get(&keys[0]).await?.is_none() {
         return Err(OtsError::NotFound.into());
     }
-    for k in keys {
-        kv.delete(k).await?;
-    }
+    store::remove(kv, host, keys).await?;
     Ok(HttpResponse::empty(204))
 }
 
@@ -96,7 +91,7 @@ async fn put_endpoint(host: &impl Host, lt: &str, id: &str, body: &[u8]) -> Resu
     let s = host.settings();
     let record_key = keys::endpoint(lt, id);
     let sealed = admin::sealed_endpoint(ep, s.seal_key()?, host, s.allow_loopback_http, &record_key)?;
-    store::put_json(kv, &record_key, &sealed).await?;
+    store::commit(kv, host, &[store::record(&record_key, &sealed)?]).await?;
     // A cached outbound token belongs to the old credentials.
     kv.delete(&keys::outbound_token(lt, id)).await?;
     Ok(HttpResponse::json(200, &json!(admin::redacted_endpoint(sealed))))
@@ -112,7 +107,7 @@ async fn create_client(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Fa
     let client_id = ids::random_hex(host, 16)?;
     let client_secret = ids::random_hex(host, 32)?;
     let record = admin::client_record(&client_id, &client_secret, grant, host)?;
-    store::put_json(host.kv()?, &keys::client(&client_id), &record).await?;
+    store::commit(host.kv()?, host, &[store::record(&keys::client(&client_id), &record)?]).await?;
     Ok(HttpResponse::json(201, &json!({ "client_id": client_id, "client_secret": client_secret }))
         .with_header("cache-control", "no-store"))
 }
@@ -130,7 +125,7 @@ async fn rotate_key(host: &impl Host, id: &str, slot: &str) -> Result<HttpRespon
     let kv = host.kv()?;
     let mut client = store::client(kv, id).await?.ok_or(OtsError::NotFound)?;
     let (key, expires_at_ms) = admin::rotate_key(&mut client, slot, host.settings().token_secret()?, host.now_ms(), host)?;
-    store::put_json(kv, &keys::client(id), &client).await?;
+    store::commit(kv, host, &[store::record(&keys::client(id), &client)?]).await?;
     Ok(HttpResponse::json(201, &json!({ "key": key, "expiresAt": time::rfc3339(expires_at_ms) }))
         .with_header("cache-control", "no-store"))
 }

@@ -65,32 +65,99 @@ impl Entropy for CfEntropy {
     }
 }
 
-pub struct CfKv(pub worker::kv::KvStore);
+/// KV, with configuration cached for the isolate's life while `config/generation` stays the
+/// value this request read (`switchyard_core::common::store::keys::GENERATION`): a request
+/// reads the generation once, and configuration only when it changed. The admin API moves
+/// the generation on with every change, so a cached record is never older than the store.
+pub struct CfKv {
+    store: worker::kv::KvStore,
+    generation: std::cell::RefCell<Option<futures_util::future::Shared<futures_util::future::LocalBoxFuture<'static, Result<Option<String>, PortError>>>>>,
+}
+
+/// Configuration records an isolate keeps at most before it starts afresh.
+const CONFIG_CACHE_ENTRIES: usize = 10_000;
+
+#[derive(Default)]
+struct ConfigCache {
+    generation: Option<String>,
+    entries: std::collections::HashMap<String, Option<Vec<u8>>>,
+}
+
+thread_local! {
+    static CONFIG: std::cell::RefCell<ConfigCache> = std::cell::RefCell::new(ConfigCache::default());
+}
 
 impl CfKv {
     pub fn from_env(env: &Env) -> PortResult<Self> {
-        env.kv(bindings::KV).map(CfKv).map_err(port_err)
+        let store = env.kv(bindings::KV).map_err(port_err)?;
+        Ok(CfKv { store, generation: std::cell::RefCell::new(None) })
+    }
+
+    async fn read(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
+        self.store.get(key).bytes().await.map_err(port_err)
+    }
+
+    /// The configuration generation, read once per request however many lookups ask at once.
+    async fn generation(&self) -> PortResult<Option<String>> {
+        use futures_util::FutureExt;
+        let shared = self
+            .generation
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let store = self.store.clone();
+                async move { store.get(store_keys::GENERATION).text().await.map_err(port_err) }.boxed_local().shared()
+            })
+            .clone();
+        shared.await
+    }
+
+    fn forget(key: &str) {
+        CONFIG.with(|c| c.borrow_mut().entries.remove(key));
     }
 }
 
+use switchyard_core::common::store::keys as store_keys;
+
 impl KeyValue for CfKv {
     async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
-        self.0.get(key).bytes().await.map_err(port_err)
+        if !store_keys::is_config(key) {
+            return self.read(key).await;
+        }
+        let generation = self.generation().await?;
+        let hit = CONFIG.with(|c| {
+            let c = c.borrow();
+            if c.generation == generation { c.entries.get(key).cloned() } else { None }
+        });
+        if let Some(value) = hit {
+            return Ok(value);
+        }
+        let value = self.read(key).await?;
+        CONFIG.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.generation != generation || c.entries.len() >= CONFIG_CACHE_ENTRIES {
+                c.entries.clear();
+                c.generation = generation;
+            }
+            c.entries.insert(key.to_string(), value.clone());
+        });
+        Ok(value)
     }
 
     async fn put(&self, key: &str, value: &[u8]) -> PortResult<()> {
-        self.0.put_bytes(key, value).map_err(port_err)?.execute().await.map_err(port_err)
+        CfKv::forget(key);
+        self.store.put_bytes(key, value).map_err(port_err)?.execute().await.map_err(port_err)
     }
 
     async fn delete(&self, key: &str) -> PortResult<()> {
-        self.0.delete(key).await.map_err(port_err)
+        CfKv::forget(key);
+        self.store.delete(key).await.map_err(port_err)
     }
 
     async fn list(&self, prefix: &str) -> PortResult<Vec<String>> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut q = self.0.list().prefix(prefix.to_string());
+            let mut q = self.store.list().prefix(prefix.to_string());
             if let Some(c) = cursor.take() {
                 q = q.cursor(c);
             }
@@ -200,39 +267,59 @@ impl HttpClient for CfHttp {
 }
 
 /// Every port a function may use, from the bindings its wrangler config declares.
+/// Bindings are looked up when a handler first uses them, and settings are read once per
+/// isolate (a Worker's secrets and variables do not change while it runs): a request pays
+/// only for what it touches.
 pub struct CfHost {
-    kv: Option<CfKv>,
-    archive: Option<CfArchive>,
-    outbox: Option<CfOutbox>,
-    unique: Option<CfUnique>,
+    env: Env,
+    kv: OnceCell<Option<CfKv>>,
+    archive: OnceCell<Option<CfArchive>>,
+    outbox: OnceCell<Option<CfOutbox>>,
+    unique: OnceCell<Option<CfUnique>>,
+    /// Inside an outbox shard: the shard itself, where puts to it go directly.
+    shard: Option<std::rc::Weak<Shard>>,
     http: CfHttp,
-    settings: switchyard_core::host::Settings,
+    settings: std::rc::Rc<switchyard_core::host::Settings>,
+}
+
+thread_local! {
+    static SETTINGS: std::cell::RefCell<Option<std::rc::Rc<switchyard_core::host::Settings>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn isolate_settings(env: &Env) -> std::rc::Rc<switchyard_core::host::Settings> {
+    SETTINGS.with(|s| {
+        s.borrow_mut()
+            .get_or_insert_with(|| std::rc::Rc::new(switchyard_core::host::Settings::from_lookup(|name| setting(env, name))))
+            .clone()
+    })
 }
 
 impl CfHost {
     /// Never fails: an absent binding, or a secret this function is not given, fails on use.
     pub fn from_env(env: &Env) -> Self {
         CfHost {
-            kv: CfKv::from_env(env).ok(),
-            archive: CfArchive::from_env(env).ok(),
-            outbox: env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, None)).ok(),
-            unique: env.durable_object(bindings::UNIQUE).map(CfUnique).ok(),
+            env: env.clone(),
+            kv: OnceCell::new(),
+            archive: OnceCell::new(),
+            outbox: OnceCell::new(),
+            unique: OnceCell::new(),
+            shard: None,
             http: CfHttp,
-            settings: switchyard_core::host::Settings::from_lookup(|name| setting(env, name)),
+            settings: isolate_settings(env),
         }
     }
 
     /// The host of a push running inside outbox shard `shard`: puts to that shard go to its
     /// storage directly.
     pub fn in_shard(env: &Env, shard: std::rc::Weak<Shard>) -> Self {
-        let mut host = CfHost::from_env(env);
-        host.outbox = env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, Some(shard))).ok();
-        host
+        CfHost { shard: Some(shard), ..CfHost::from_env(env) }
     }
 }
 
-fn unbound<'a, T>(port: Option<&'a T>, name: &str) -> PortResult<&'a T> {
-    port.ok_or_else(|| PortError::new(format!("binding {name} is not declared for this function")))
+use std::cell::OnceCell;
+
+fn unbound<'a, T>(port: &'a OnceCell<Option<T>>, make: impl FnOnce() -> Option<T>, name: &str) -> PortResult<&'a T> {
+    port.get_or_init(make).as_ref().ok_or_else(|| PortError::new(format!("binding {name} is not declared for this function")))
 }
 
 impl Clock for CfHost {
@@ -256,16 +343,17 @@ impl switchyard_core::host::Host for CfHost {
     type Signer = WebCryptoSigner;
 
     fn kv(&self) -> PortResult<&CfKv> {
-        unbound(self.kv.as_ref(), bindings::KV)
+        unbound(&self.kv, || CfKv::from_env(&self.env).ok(), bindings::KV)
     }
     fn archive(&self) -> PortResult<&CfArchive> {
-        unbound(self.archive.as_ref(), bindings::ARCHIVE)
+        unbound(&self.archive, || CfArchive::from_env(&self.env).ok(), bindings::ARCHIVE)
     }
     fn outbox(&self) -> PortResult<&CfOutbox> {
-        unbound(self.outbox.as_ref(), bindings::OUTBOX)
+        let make = || self.env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, self.shard.clone())).ok();
+        unbound(&self.outbox, make, bindings::OUTBOX)
     }
     fn unique(&self) -> PortResult<&CfUnique> {
-        unbound(self.unique.as_ref(), bindings::UNIQUE)
+        unbound(&self.unique, || self.env.durable_object(bindings::UNIQUE).map(CfUnique).ok(), bindings::UNIQUE)
     }
     fn http(&self) -> PortResult<&CfHttp> {
         Ok(&self.http)

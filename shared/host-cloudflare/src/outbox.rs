@@ -103,9 +103,7 @@ pub struct Shard {
     env: Env,
     run_job: RunJob,
     me: RefCell<Weak<Shard>>,
-    /// The host pushes run with, made once per instance (its settings and bindings do not
-    /// change while the object lives).
-    host: RefCell<Option<Rc<CfHost>>>,
+
     name: RefCell<Option<String>>,
     /// id -> recipient of every push in flight.
     in_flight: RefCell<HashMap<String, String>>,
@@ -137,7 +135,6 @@ impl Shard {
             env,
             run_job,
             me: RefCell::new(Weak::new()),
-            host: RefCell::new(None),
             name: RefCell::new(name),
             in_flight: RefCell::new(HashMap::new()),
             per_recipient: RefCell::new(HashMap::new()),
@@ -153,8 +150,9 @@ impl Shard {
         self.me.borrow().upgrade().expect("a shard outlives its calls")
     }
 
-    fn host(&self) -> Rc<CfHost> {
-        self.host.borrow_mut().get_or_insert_with(|| Rc::new(CfHost::in_shard(&self.env, self.me.borrow().clone()))).clone()
+    /// A push's host: one per push, so each reads the configuration generation afresh.
+    fn host(&self) -> CfHost {
+        CfHost::in_shard(&self.env, self.me.borrow().clone())
     }
 
     /// Starts the push of one job (the caller checked the caps).

@@ -1,8 +1,21 @@
 //! The key-value layout. One namespace holds every table; a prefix per table keeps them
-//! apart, and this is the only place that spells one.
+//! apart, and this is the only place that spells one. Configuration tables (written only by
+//! the admin API) may be cached by hosts for as long as [`GENERATION`] is unchanged.
 
 use alloc::format;
 use alloc::string::String;
+
+/// Changes whenever configuration is written ([`super::commit`]): a host that cached
+/// configuration keeps it only while this value is the one it read.
+pub const GENERATION: &str = "config/generation";
+
+/// Tables of configuration, written only through the admin API: cacheable under [`GENERATION`].
+const CONFIG_PREFIXES: [&str; 5] = ["listtype/", "dir/", "endpoint/", "routing/", "client/"];
+
+/// Whether `key` belongs to a configuration table.
+pub fn is_config(key: &str) -> bool {
+    CONFIG_PREFIXES.iter().any(|p| key.starts_with(p))
+}
 
 /// Marks a list type (e.g. `RCPID`) as configured.
 pub fn list_type(list_type: &str) -> String {
