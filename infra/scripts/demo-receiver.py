@@ -13,6 +13,8 @@ TOKENS = set()
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Small answers go out at once, not after the peer's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def _reply(self, status, body=b"", ctype="application/json"):
         self.send_response(status)
@@ -50,8 +52,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # The hub may open many connections at once; the default backlog of 5 drops SYNs and
+    # the 1-3 s retransmits would look like hub latency.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 if __name__ == "__main__":
     port = int(os.environ.get("DEMO_RECEIVER_PORT", "8788"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = Server(("127.0.0.1", port), Handler)
     print(f"demo letterbox receiver on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     server.serve_forever()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make dev`: serves the hub on http://127.0.0.1:$PORT (default 8787) with the demo
 # configuration, plus a demo participant letterbox on 127.0.0.1:$DEMO_RECEIVER_PORT (8788).
-# State persists in .wrangler/state across restarts; Ctrl-C stops both.
+# State persists in .wrangler/state across restarts; Ctrl-C stops both. The hub runs through
+# infra/scripts/run-hub.mjs (the same wrangler configs in one Miniflare/workerd, without
+# wrangler dev's inspector); SWITCHYARD_RUNNER=wrangler runs plain `wrangler dev` instead.
 source "$(dirname "$0")/common.sh"
 PORT="${PORT:-8787}"
 RECEIVER_PORT="${DEMO_RECEIVER_PORT:-8788}"
@@ -29,15 +31,22 @@ trap cleanup EXIT INT TERM
 
 DEMO_RECEIVER_PORT="$RECEIVER_PORT" setsid python3 "$ROOT/infra/scripts/demo-receiver.py" &
 pids+=($!)
-# shellcheck disable=SC2086
-setsid wrangler dev $configs --port "$PORT" --ip 127.0.0.1 --persist-to "$DEV/state" \
-  --show-interactive-dev-session=false --log-level warn &
+if [ "${SWITCHYARD_RUNNER:-}" = wrangler ]; then
+  runner="wrangler dev"
+  # shellcheck disable=SC2086
+  setsid wrangler dev $configs --port "$PORT" --ip 127.0.0.1 --persist-to "$DEV/state" \
+    --show-interactive-dev-session=false --log-level warn &
+else
+  runner="run-hub.mjs (no inspector)"
+  # shellcheck disable=SC2086
+  setsid node "$ROOT/infra/scripts/run-hub.mjs" $configs --port "$PORT" --persist-to "$DEV/state" --log-level warn &
+fi
 hub=$!
 pids+=($hub)
 
 for _ in $(seq 1 180); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
-  kill -0 "$hub" 2>/dev/null || { echo "wrangler dev exited" >&2; exit 1; }
+  kill -0 "$hub" 2>/dev/null || { echo "$runner exited" >&2; exit 1; }
   sleep 0.5
 done
 sed "s#127.0.0.1:8788#127.0.0.1:$RECEIVER_PORT#g" "$ROOT/infra/seed/demo.json" |
@@ -53,6 +62,7 @@ cat <<INFO
                         demo-bcbx / demo-bcbx-secret-0001   sends for RCPID BCBX
   Demo letterboxes      http://127.0.0.1:$RECEIVER_PORT  (deliveries to BBCD, BCBX, DMNT, KSTB are printed here)
   State                 $DEV/state  (kept across restarts; delete it to start afresh)
+  Runtime               workerd via $runner
 
   Try it: README.md, "Send a first message". Ctrl-C stops the hub.
 

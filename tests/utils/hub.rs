@@ -1,8 +1,10 @@
 //! The hub under test. With `SWITCHYARD_BASE_URL` (and `SWITCHYARD_ADMIN_TOKEN`) set, the
 //! suites run against that hub (`SWITCHYARD_SIGNING_KEY_FILE` names the PKCS#8 PEM it signs
-//! with, if known); otherwise one `wrangler dev` with every function is started for the test
-//! binary on a free port with a fresh state directory, in its own process group, and stopped
-//! when the binary exits.
+//! with, if known); otherwise one hub with every function is started for the test binary on a
+//! free port with a fresh state directory, in its own process group, and stopped when the
+//! binary exits. It runs as `make dev` runs it: `infra/scripts/run-hub.mjs` (the wrangler
+//! configs in one Miniflare/workerd, no inspector), or plain `wrangler dev` with
+//! `SWITCHYARD_RUNNER=wrangler`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -47,7 +49,7 @@ pub fn hub() -> &'static Hub {
                     .map(|f| std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("SWITCHYARD_SIGNING_KEY_FILE {f:?}: {e}"))),
                 log: None,
             },
-            Err(_) => start_wrangler(),
+            Err(_) => start_shared(),
         };
         let seed = std::fs::read(root().join("infra/seed/demo.json")).expect("infra/seed/demo.json");
         let r = crate::api::call("POST", &format!("{}/admin/v1/apply", hub.base), &[("authorization", &format!("Bearer {}", hub.admin_token))], &seed);
@@ -66,7 +68,7 @@ fn random_hex(n: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn start_wrangler() -> Hub {
+fn start_shared() -> Hub {
     let dir = std::env::temp_dir().join(format!("switchyard-it-{}-{}", std::process::id(), random_hex(4)));
     let signing_key_pem = test_signing_key_pem();
     let admin_token = random_hex(24);
@@ -80,11 +82,28 @@ fn start_wrangler() -> Hub {
     // The shared hub lives as long as the test binary; atexit stops it.
     std::mem::forget(process);
     // SAFETY: registers a plain extern "C" fn; it only reads an atomic and sends signals.
-    unsafe { libc::atexit(stop_wrangler) };
+    unsafe { libc::atexit(stop_shared) };
     Hub { base, admin_token, signing_key_pem: Some(signing_key_pem), log: Some(log) }
 }
 
-/// One `wrangler dev` running every function, on a free port, with its state in `dir`.
+/// The program that runs the hub: `SWITCHYARD_RUNNER=wrangler` for plain `wrangler dev`,
+/// anything else (or unset) for `infra/scripts/run-hub.mjs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    RunHub,
+    WranglerDev,
+}
+
+impl Runner {
+    pub fn from_env() -> Runner {
+        match std::env::var("SWITCHYARD_RUNNER").as_deref() {
+            Ok("wrangler") => Runner::WranglerDev,
+            _ => Runner::RunHub,
+        }
+    }
+}
+
+/// One hub process group running every function, on a free port, with its state in `dir`.
 pub struct HubProcess {
     pub base: String,
     pub log: PathBuf,
@@ -107,7 +126,7 @@ impl HubProcess {
         self.dir.join("configs").join(function).join("wrangler.toml")
     }
 
-    /// Stages the configs without starting wrangler.
+    /// Stages the configs without starting the hub.
     pub fn stage(dir: &Path, admin_token: &str, extra: &[(&str, String)]) -> HubProcess {
         let root = root();
         std::fs::create_dir_all(dir).expect("temp dir");
@@ -131,45 +150,59 @@ impl HubProcess {
         HubProcess { base: String::new(), log: dir.join("wrangler.log"), pgid: 0, dir: dir.to_path_buf(), configs, child: None }
     }
 
-    /// (Re)starts wrangler on a free port with the same state directory. A port can be taken
-    /// between choosing it and wrangler binding it, so a start that exits early is retried.
+    /// (Re)starts the hub on a free port with the same state directory. A port can be taken
+    /// between choosing it and the hub binding it, so a start that exits early is retried.
     pub fn spawn(&mut self) {
+        let runner = Runner::from_env();
         for attempt in 1..=3 {
-            match self.try_spawn() {
+            match self.try_spawn(runner) {
                 Ok(()) => return,
-                Err(tail) if attempt == 3 => panic!("wrangler dev exited:\n{tail}"),
+                Err(tail) if attempt == 3 => panic!("the hub ({runner:?}) exited:\n{tail}"),
                 Err(_) => continue,
             }
         }
     }
 
-    fn try_spawn(&mut self) -> Result<(), String> {
+    fn command(&self, runner: Runner, port: u16, inspector: u16) -> Command {
         let root = root();
-        // Each hub gets its own inspector port too: two on the default 9229 collide. Both
-        // listeners are held at once, so the two ports differ.
+        let mut cmd = match runner {
+            Runner::RunHub => {
+                let mut c = Command::new("node");
+                c.arg(root.join("infra/scripts/run-hub.mjs")).args(["--port", &port.to_string(), "--log-level", "warn"]);
+                c
+            }
+            Runner::WranglerDev => {
+                // Each hub gets its own inspector port too: two on the default 9229 collide.
+                let mut c = Command::new(root.join("node_modules/.bin/wrangler"));
+                c.args(["dev", "--port", &port.to_string(), "--inspector-port", &inspector.to_string(), "--ip", "127.0.0.1"])
+                    .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
+                c
+            }
+        };
+        cmd.args(&self.configs).arg("--persist-to").arg(self.dir.join("state"));
+        cmd
+    }
+
+    fn try_spawn(&mut self, runner: Runner) -> Result<(), String> {
+        // Both listeners are held at once, so the two ports differ (wrangler dev also needs
+        // an inspector port; run-hub.mjs has no inspector).
         let (a, b) = (TcpListener::bind("127.0.0.1:0").expect("free port"), TcpListener::bind("127.0.0.1:0").expect("free port"));
         let (port, inspector) = (a.local_addr().expect("addr").port(), b.local_addr().expect("addr").port());
         drop((a, b));
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
         let child = {
             use std::os::unix::process::CommandExt;
-            Command::new(root.join("node_modules/.bin/wrangler"))
-                .arg("dev")
-                .args(&self.configs)
-                .args(["--port", &port.to_string(), "--inspector-port", &inspector.to_string(), "--ip", "127.0.0.1"])
-                .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
-                .arg("--persist-to")
-                .arg(self.dir.join("state"))
+            self.command(runner, port, inspector)
                 .env("CI", "true")
                 .env("WRANGLER_SEND_METRICS", "false")
                 .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-                .current_dir(&root)
+                .current_dir(root())
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().expect("log"))
                 .stderr(out)
                 .process_group(0)
                 .spawn()
-                .expect("node_modules/.bin/wrangler (run `make test`, which installs it)")
+                .expect("node and node_modules (run `make test`, which installs them)")
         };
         self.pgid = child.id() as i32;
         self.child = Some(child);
@@ -177,7 +210,7 @@ impl HubProcess {
         let log = self.log.clone();
         let tail = move || std::fs::read_to_string(&log).unwrap_or_default();
         while !answers(port) {
-            assert!(started.elapsed() < START_TIMEOUT, "wrangler dev did not answer within {START_TIMEOUT:?}:\n{}", tail());
+            assert!(started.elapsed() < START_TIMEOUT, "the hub ({runner:?}) did not answer within {START_TIMEOUT:?}:\n{}", tail());
             let exited = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
             if exited {
                 self.kill_hard();
@@ -189,7 +222,7 @@ impl HubProcess {
         Ok(())
     }
 
-    /// SIGKILL to the whole process group (wrangler, workerd): no chance to flush anything.
+    /// SIGKILL to the whole process group (node, workerd): no chance to flush anything.
     pub fn kill_hard(&mut self) {
         if self.pgid > 1 {
             // SAFETY: signals only the process group this process created (checked > 1).
@@ -243,7 +276,7 @@ fn group_alive(pgid: i32) -> bool {
     pgid > 1 && unsafe { libc::kill(-pgid, 0) } == 0
 }
 
-extern "C" fn stop_wrangler() {
+extern "C" fn stop_shared() {
     let pgid = PGID.load(Ordering::SeqCst);
     if pgid > 1 {
         // SAFETY: signals only the process group this binary created (checked > 1).
@@ -257,7 +290,7 @@ extern "C" fn stop_wrangler() {
 }
 
 /// Test state is removed when the test is done; `SWITCHYARD_KEEP_STATE=1` keeps it (and the
-/// wrangler log inside) for a look after a failure.
+/// hub's log, `wrangler.log`, inside) for a look after a failure.
 fn remove_unless_kept(dir: &Path) {
     if std::env::var_os("SWITCHYARD_KEEP_STATE").is_none() {
         let _ = std::fs::remove_dir_all(dir);
