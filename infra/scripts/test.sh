@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every test. Native unit tests of the workspace, the core's no_std build, the
 # Spin components' build, and the black-box suites in tests/ against the hub under
-# `wrangler dev` (started by the suite on a free port with a fresh state directory, unless
+# infra/scripts/run-hub.mjs (started by the suite on a free port with a fresh state directory, unless
 # SWITCHYARD_BASE_URL names a running hub).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
