@@ -15,11 +15,15 @@ fn err(e: worker::Error) -> PortError {
     PortError::new(e.to_string())
 }
 
-/// Forwards to function Workers through their service bindings (`FN_SEND`, `FN_TOKEN`, ...).
-pub struct Services<'a>(pub &'a Env);
+/// Forwards to function Workers through their service bindings (`FN_SEND`, `FN_TOKEN`, ...),
+/// handing on the configuration generation the gateway read, so the function reads none.
+pub struct Services<'a>(pub &'a Env, pub &'a crate::CfHost);
 
 impl Forward for Services<'_> {
-    async fn forward(&self, to: Function, req: HttpRequest) -> PortResult<HttpResponse> {
+    async fn forward(&self, to: Function, mut req: HttpRequest) -> PortResult<HttpResponse> {
+        if let Some(g) = crate::known_generation(self.1.generation()) {
+            req.headers.push((crate::GENERATION_HEADER.into(), g));
+        }
         forward(self.0, to, req).await
     }
 }
@@ -150,7 +154,7 @@ macro_rules! gateway_entry {
                 let host = cf::CfHost::from_env(&env);
                 let remote_ip = cf::remote_ip(&req);
                 let (core_req, oversize) = cf::read_request(req, ::switchyard_core::gateway::GATEWAY_MAX_BODY_BYTES).await?;
-                let resp = $handler(&host, &cf::Services(&env), &cf::Windows(&env), core_req, remote_ip.as_deref(), oversize).await;
+                let resp = $handler(&host, &cf::Services(&env, &host), &cf::Windows(&env), core_req, remote_ip.as_deref(), oversize).await;
                 cf::to_worker_response(resp)
             }
 

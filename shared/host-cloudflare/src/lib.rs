@@ -71,7 +71,30 @@ impl Entropy for CfEntropy {
 /// the generation on with every change, so a cached record is never older than the store.
 pub struct CfKv {
     store: worker::kv::KvStore,
-    generation: std::cell::RefCell<Option<futures_util::future::Shared<futures_util::future::LocalBoxFuture<'static, Result<Option<String>, PortError>>>>>,
+    generation: Generation,
+}
+
+/// The configuration generation one request works with: read at most once, or handed over by
+/// the Worker that called this one ([`GENERATION_HEADER`]), so a message's whole path reads
+/// it once.
+pub type Generation = std::rc::Rc<std::cell::RefCell<Option<futures_util::future::Shared<futures_util::future::LocalBoxFuture<'static, Result<Option<String>, PortError>>>>>>;
+
+/// The header one of the hub's Workers hands its configuration generation on in (empty: no
+/// configuration was ever written). The gateway drops every `x-switchyard-` header callers
+/// send, so only the hub sets it.
+pub const GENERATION_HEADER: &str = "x-switchyard-config-generation";
+
+/// The generation `cell` holds, if it was read or handed over already.
+pub fn known_generation(cell: &Generation) -> Option<String> {
+    let g = cell.borrow().as_ref()?.peek()?.clone().ok()?;
+    Some(g.unwrap_or_default())
+}
+
+/// Takes the generation a calling Worker read (the header's value).
+pub fn assume_generation(cell: &Generation, value: &str) {
+    use futures_util::FutureExt;
+    let g = (!value.is_empty()).then(|| value.to_string());
+    *cell.borrow_mut() = Some(futures_util::future::ready(Ok(g)).boxed_local().shared());
 }
 
 /// Configuration records an isolate keeps at most before it starts afresh.
@@ -88,9 +111,9 @@ thread_local! {
 }
 
 impl CfKv {
-    pub fn from_env(env: &Env) -> PortResult<Self> {
+    pub fn from_env(env: &Env, generation: Generation) -> PortResult<Self> {
         let store = env.kv(bindings::KV).map_err(port_err)?;
-        Ok(CfKv { store, generation: std::cell::RefCell::new(None) })
+        Ok(CfKv { store, generation })
     }
 
     async fn read(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
@@ -278,6 +301,7 @@ pub struct CfHost {
     unique: OnceCell<Option<CfUnique>>,
     /// Inside an outbox shard: the shard itself, where puts to it go directly.
     shard: Option<std::rc::Weak<Shard>>,
+    generation: Generation,
     http: CfHttp,
     settings: std::rc::Rc<switchyard_core::host::Settings>,
 }
@@ -304,6 +328,7 @@ impl CfHost {
             outbox: OnceCell::new(),
             unique: OnceCell::new(),
             shard: None,
+            generation: Generation::default(),
             http: CfHttp,
             settings: isolate_settings(env),
         }
@@ -313,6 +338,11 @@ impl CfHost {
     /// storage directly.
     pub fn in_shard(env: &Env, shard: std::rc::Weak<Shard>) -> Self {
         CfHost { shard: Some(shard), ..CfHost::from_env(env) }
+    }
+
+    /// This request's configuration generation, shared by its KV and its outbox puts.
+    pub fn generation(&self) -> &Generation {
+        &self.generation
     }
 }
 
@@ -343,13 +373,13 @@ impl switchyard_core::host::Host for CfHost {
     type Signer = WebCryptoSigner;
 
     fn kv(&self) -> PortResult<&CfKv> {
-        unbound(&self.kv, || CfKv::from_env(&self.env).ok(), bindings::KV)
+        unbound(&self.kv, || CfKv::from_env(&self.env, self.generation.clone()).ok(), bindings::KV)
     }
     fn archive(&self) -> PortResult<&CfArchive> {
         unbound(&self.archive, || CfArchive::from_env(&self.env).ok(), bindings::ARCHIVE)
     }
     fn outbox(&self) -> PortResult<&CfOutbox> {
-        let make = || self.env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, self.shard.clone())).ok();
+        let make = || self.env.durable_object(bindings::OUTBOX).map(|ns| CfOutbox::new(ns, self.shard.clone(), self.generation.clone())).ok();
         unbound(&self.outbox, make, bindings::OUTBOX)
     }
     fn unique(&self) -> PortResult<&CfUnique> {
@@ -379,5 +409,8 @@ pub async fn serve(
 ) -> worker::Result<worker::Response> {
     let host = CfHost::from_env(env);
     let (core_req, _) = read_request(req, switchyard_core::gateway::GATEWAY_MAX_BODY_BYTES).await?;
+    if let Some(g) = core_req.header(GENERATION_HEADER) {
+        assume_generation(host.generation(), g);
+    }
     to_worker_response(handler(&host, core_req).await)
 }

@@ -35,11 +35,12 @@ fn now_ms() -> i64 {
 pub struct CfOutbox {
     ns: ObjectNamespace,
     local: Option<Weak<Shard>>,
+    generation: crate::Generation,
 }
 
 impl CfOutbox {
-    pub fn new(ns: ObjectNamespace, local: Option<Weak<Shard>>) -> Self {
-        CfOutbox { ns, local }
+    pub fn new(ns: ObjectNamespace, local: Option<Weak<Shard>>, generation: crate::Generation) -> Self {
+        CfOutbox { ns, local, generation }
     }
 
     fn local_for(&self, shard: &str) -> Option<Rc<Shard>> {
@@ -70,7 +71,7 @@ impl CfOutbox {
 impl Outbox for CfOutbox {
     async fn put(&self, shard: &str, recipient: &str, message_id: &str, job_json: &str, payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()> {
         if let Some(local) = self.local_for(shard) {
-            return local.put(recipient, message_id, job_json, payload, due_at_ms as i64).await.map_err(err);
+            return local.put(recipient, message_id, job_json, payload, due_at_ms as i64, None).await.map_err(err);
         }
         // Body: the job's JSON (one line), then the payload's bytes.
         let mut body = Vec::with_capacity(job_json.len() + 1 + payload.map_or(0, <[u8]>::len));
@@ -79,7 +80,13 @@ impl Outbox for CfOutbox {
         body.extend_from_slice(payload.unwrap_or_default());
         let due = due_at_ms.to_string();
         let has = if payload.is_some() { "1" } else { "0" };
-        self.call(shard, "put", &[("x-recipient", recipient), ("x-id", message_id), ("x-due", &due), ("x-payload", has)], Some(body)).await
+        let mut headers = vec![("x-recipient", recipient), ("x-id", message_id), ("x-due", due.as_str()), ("x-payload", has)];
+        // The push this put starts works with the configuration the ingest saw.
+        let generation = crate::known_generation(&self.generation);
+        if let Some(g) = generation.as_deref() {
+            headers.push((crate::GENERATION_HEADER, g));
+        }
+        self.call(shard, "put", &headers, Some(body)).await
     }
 
     async fn remove(&self, shard: &str, message_id: &str) -> PortResult<()> {
@@ -156,11 +163,12 @@ impl Shard {
     }
 
     /// Starts the push of one job (the caller checked the caps).
-    fn start(&self, id: String, recipient: String, job: String, payload: Option<Vec<u8>>) {
+    /// `generation`: the configuration generation the ingest read, when it came with the put.
+    fn start(&self, id: String, recipient: String, job: String, payload: Option<Vec<u8>>, generation: Option<String>) {
         self.in_flight.borrow_mut().insert(id.clone(), recipient.clone());
         *self.per_recipient.borrow_mut().entry(recipient).or_insert(0) += 1;
         let me = self.rc();
-        wasm_bindgen_futures::spawn_local(async move { me.push(id, job, payload).await });
+        wasm_bindgen_futures::spawn_local(async move { me.push(id, job, payload, generation).await });
     }
 
     fn has_room_for(&self, recipient: &str) -> bool {
@@ -193,7 +201,8 @@ impl Shard {
                 };
                 let job = std::str::from_utf8(&body[..split]).map_err(|e| worker::Error::RustError(e.to_string()))?;
                 let payload = with_payload.then(|| &body[split + 1..]);
-                self.put(&recipient, &id, job, payload, due).await
+                let generation = req.headers().get(crate::GENERATION_HEADER).ok().flatten();
+                self.put(&recipient, &id, job, payload, due, generation).await
             }
             "/remove" => self.remove(&h("x-id")),
             "/resume" => self.pump().await,
@@ -212,7 +221,7 @@ impl Shard {
         Response::ok("")
     }
 
-    async fn put(&self, recipient: &str, id: &str, job: &str, payload: Option<&[u8]>, due: i64) -> worker::Result<()> {
+    async fn put(&self, recipient: &str, id: &str, job: &str, payload: Option<&[u8]>, due: i64, generation: Option<String>) -> worker::Result<()> {
         let stored = payload.map_or(V::Null, |p| V::Blob(p.to_vec()));
         self.state.storage().sql().exec(sql::PUT, vec![V::from(id), V::from(recipient), V::from(due), V::from(job), stored])?;
         let now = now_ms();
@@ -223,7 +232,7 @@ impl Shard {
         match payload {
             // A new message with everything at hand: push it now, no read back.
             Some(p) if self.has_room_for(recipient) => {
-                self.start(id.to_string(), recipient.to_string(), job.to_string(), Some(p.to_vec()));
+                self.start(id.to_string(), recipient.to_string(), job.to_string(), Some(p.to_vec()), generation);
                 self.arm(now).await
             }
             _ => self.pump().await,
@@ -270,7 +279,7 @@ impl Shard {
                 _ => None,
             };
             let Some(V::String(job)) = cols.pop() else { continue };
-            self.start(id, recipient, job, payload);
+            self.start(id, recipient, job, payload, None);
         }
         self.starved.set(starved);
         self.arm(now).await
@@ -299,8 +308,11 @@ impl Shard {
         }
     }
 
-    async fn push(self: Rc<Self>, id: String, job: String, payload: Option<Vec<u8>>) {
+    async fn push(self: Rc<Self>, id: String, job: String, payload: Option<Vec<u8>>, generation: Option<String>) {
         let host = self.host();
+        if let Some(g) = generation {
+            crate::assume_generation(host.generation(), &g);
+        }
         let ack = (self.run_job)(&host, job.as_bytes(), payload).await;
         if ack == Ack::Retry {
             let at = now_ms() + HOST_RETRY_MS as i64;
