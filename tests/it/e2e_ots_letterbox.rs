@@ -202,3 +202,38 @@ fn e2e_429_900804_after_the_clients_quota() {
     // Another client of the same source has its own quota.
     assert_eq!(f.post(&f.match_request("other-client")).status, 202);
 }
+
+/// The gateway takes several places of a client's window per call to its rate limiter and
+/// spends them itself. A quota larger than one such reservation still lets exactly the quota
+/// through one after another; a concurrent burst is never let through beyond it.
+#[test]
+fn e2e_429_exactly_after_a_quota_larger_than_one_reservation() {
+    let f = Fixture::new();
+    let quota = 2 * switchyard_core::common::ratelimit::PLACES_PER_RESERVATION + 3;
+    let limited = |f: &Fixture| {
+        let (id, secret) = client(f.hub, &json!({
+            "identities": [{ "listType": "RCPID", "id": f.sender }],
+            "routingIDs": [MATCH_REQUEST],
+            "rateLimit": { "messagesPerMinute": quota }
+        }));
+        f.hub.token(&id, &secret)
+    };
+    let token = limited(&f);
+    let statuses: Vec<u16> = (0..quota + 2).map(|i| f.hub.post_letter("v2", &token, &f.match_request(&format!("s{i}"))).status).collect();
+    let expected: Vec<u16> = std::iter::repeat_n(202, quota as usize).chain([429, 429]).collect();
+    assert_eq!(statuses, expected);
+
+    let token = limited(&f);
+    let burst: Vec<u16> = std::thread::scope(|s| {
+        let posts: Vec<_> = (0..quota + 5)
+            .map(|i| {
+                let (f, token) = (&f, &token);
+                s.spawn(move || f.hub.post_letter("v2", token, &f.match_request(&format!("b{i}"))).status)
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    assert!(burst.iter().all(|s| *s == 202 || *s == 429), "{burst:?}");
+    let accepted = burst.iter().filter(|s| **s == 202).count();
+    assert!(accepted <= quota as usize && accepted > 0, "{accepted} of a burst let through with a quota of {quota}: {burst:?}");
+}

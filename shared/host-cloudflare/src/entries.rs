@@ -4,7 +4,7 @@
 //! the macros; the logic stays here so it exists once.
 
 use switchyard_core::common::http::{HttpRequest, HttpResponse};
-use switchyard_core::common::ratelimit::{self, Decision, Window};
+use switchyard_core::common::ratelimit::{self, Decision, Reservation, Window};
 use switchyard_core::host::{Forward, Function};
 use switchyard_core::ports::{PortError, PortResult, Throttle};
 use worker::{Context, Env, Method, Request, RequestInit, Response, State};
@@ -47,39 +47,93 @@ pub fn remote_ip(req: &Request) -> Option<String> {
 }
 
 /// Throttling windows, one Durable Object per client: its storage operations are serialised,
-/// so concurrent posts of one client cannot both take the last place in a window.
+/// so concurrent posts of one client cannot both take the last place in a window. The
+/// gateway isolate takes a few places per call (`ratelimit::reserve`) and spends them
+/// itself, so the object is called once per few messages.
 pub struct Windows<'a>(pub &'a Env);
 
+/// What this isolate knows of a client's window: places reserved and not yet spent, or that
+/// the window is full until it ends (places come back only then, so this is exact).
+#[derive(Clone, Copy)]
+struct Allowance {
+    places: u32,
+    window_ends_ms: u64,
+    limit: u32,
+    full: bool,
+}
+
+thread_local! {
+    static ALLOWANCES: std::cell::RefCell<std::collections::HashMap<String, Allowance>> = std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Spends a place of `key`'s allowance: `Some(decision)` when the allowance decides.
+fn from_allowance(key: &str, limit: u32, now_ms: u64) -> Option<Decision> {
+    ALLOWANCES.with(|a| {
+        let mut a = a.borrow_mut();
+        let al = a.get_mut(key).filter(|al| al.limit == limit && now_ms < al.window_ends_ms)?;
+        if al.full {
+            return Some(Decision::Throttled { next_access_ms: al.window_ends_ms });
+        }
+        (al.places > 0).then(|| {
+            al.places -= 1;
+            Decision::Allowed
+        })
+    })
+}
+
 impl Throttle for Windows<'_> {
+    /// Spends a reserved place, or reserves more and spends one of them. Requests never wait
+    /// on one another's reservation (a request's I/O stays its own): concurrent misses each
+    /// reserve, and every grant joins the allowance, so at worst a burst is throttled a few
+    /// places early, never let through beyond the quota.
     async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
-        throttle_hit(self.0, key, limit, now_ms).await
+        if let Some(decision) = from_allowance(key, limit, now_ms) {
+            return Ok(decision);
+        }
+        let reservation = throttle_hit(self.0, key, limit, now_ms).await?;
+        ALLOWANCES.with(|a| {
+            let mut a = a.borrow_mut();
+            let kept = a.get(key).filter(|al| !al.full && al.limit == limit && now_ms < al.window_ends_ms).copied();
+            let next = match (reservation, kept) {
+                (Reservation::Granted { places, window_ends_ms }, Some(k)) if k.window_ends_ms == window_ends_ms => Allowance { places: k.places + places, ..k },
+                (Reservation::Granted { places, window_ends_ms }, _) => Allowance { places, window_ends_ms, limit, full: false },
+                // Another request's grant may have joined the allowance meanwhile: spend that.
+                (Reservation::Throttled { .. }, Some(k)) if k.places > 0 => k,
+                (Reservation::Throttled { next_access_ms }, _) => Allowance { places: 0, window_ends_ms: next_access_ms, limit, full: true },
+            };
+            a.insert(key.to_string(), next);
+        });
+        Ok(from_allowance(key, limit, now_ms).unwrap_or(Decision::Throttled { next_access_ms: now_ms + ratelimit::WINDOW_MS }))
     }
 }
 
-pub async fn throttle_hit(env: &Env, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
+/// Asks the client's rate-limiter object for up to [`ratelimit::PLACES_PER_RESERVATION`] places.
+pub async fn throttle_hit(env: &Env, key: &str, limit: u32, now_ms: u64) -> PortResult<Reservation> {
     let stub = env.durable_object(bindings::RATE_LIMITER).map_err(err)?.id_from_name(key).map_err(err)?.get_stub().map_err(err)?;
-    let body = serde_json::json!({ "limit": limit, "nowMs": now_ms }).to_string();
+    let body = serde_json::json!({ "limit": limit, "nowMs": now_ms, "want": ratelimit::PLACES_PER_RESERVATION }).to_string();
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let req = Request::new_with_init("https://rate-limiter.internal/hit", &init).map_err(err)?;
     let answer: serde_json::Value = stub.fetch_with_request(req).await.map_err(err)?.json().await.map_err(err)?;
-    Ok(match answer["nextAccessMs"].as_u64() {
-        Some(next_access_ms) => Decision::Throttled { next_access_ms },
-        None => Decision::Allowed,
+    Ok(match (answer["nextAccessMs"].as_u64(), answer["places"].as_u64(), answer["windowEndsMs"].as_u64()) {
+        (Some(next_access_ms), _, _) => Reservation::Throttled { next_access_ms },
+        (None, Some(places), Some(window_ends_ms)) if places >= 1 => Reservation::Granted { places: places as u32, window_ends_ms },
+        _ => return Err(PortError::new(format!("rate limiter answered {answer}"))),
     })
 }
 
-/// The rate limiter object's request: count one hit against the window it keeps.
+/// The rate limiter object's request: reserve places of the window it keeps.
 pub async fn rate_limiter_fetch(state: &State, mut req: Request) -> worker::Result<Response> {
     let q: serde_json::Value = req.json().await?;
     let (limit, now_ms) = (q["limit"].as_u64().unwrap_or(1) as u32, q["nowMs"].as_u64().unwrap_or(0));
+    let want = q["want"].as_u64().unwrap_or(1) as u32;
     let storage = state.storage();
     let window: Option<Window> = storage.get("window").await?;
-    let (decision, next) = ratelimit::hit(window, limit, now_ms);
+    let (reservation, next) = ratelimit::reserve(window, limit, want, now_ms);
     storage.put("window", next).await?;
-    Response::from_json(&match decision {
-        Decision::Allowed => serde_json::json!({ "allowed": true }),
-        Decision::Throttled { next_access_ms } => serde_json::json!({ "allowed": false, "nextAccessMs": next_access_ms }),
+    Response::from_json(&match reservation {
+        Reservation::Granted { places, window_ends_ms } => serde_json::json!({ "places": places, "windowEndsMs": window_ends_ms }),
+        Reservation::Throttled { next_access_ms } => serde_json::json!({ "nextAccessMs": next_access_ms }),
     })
 }
 

@@ -20,6 +20,31 @@ pub enum Decision {
     Throttled { next_access_ms: u64 },
 }
 
+/// Places a caller may take from its window in one call to the store that keeps it: the
+/// gateway spends them locally, so a throttled client costs one strongly consistent call per
+/// few messages, not per message. Places taken but not spent (an isolate that went away)
+/// count as used: a client is never let through more than its quota.
+pub const PLACES_PER_RESERVATION: u32 = 8;
+
+/// What a reservation got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// `places` messages may go before `window_ends_ms`; the caller spends them.
+    Granted { places: u32, window_ends_ms: u64 },
+    Throttled { next_access_ms: u64 },
+}
+
+/// Takes up to `want` places of the window at once (at least one, when any is left).
+pub fn reserve(window: Option<Window>, limit: u32, want: u32, now_ms: u64) -> (Reservation, Window) {
+    let current = window.filter(|w| now_ms < w.started_ms + WINDOW_MS).unwrap_or(Window { started_ms: now_ms, count: 0 });
+    let free = limit.saturating_sub(current.count);
+    if free == 0 {
+        return (Reservation::Throttled { next_access_ms: current.started_ms + WINDOW_MS }, current);
+    }
+    let places = free.min(want.max(1));
+    (Reservation::Granted { places, window_ends_ms: current.started_ms + WINDOW_MS }, Window { count: current.count + places, ..current })
+}
+
 /// Counts one message against `limit` per minute; returns the decision and the window to keep.
 pub fn hit(window: Option<Window>, limit: u32, now_ms: u64) -> (Decision, Window) {
     let current = window.filter(|w| now_ms < w.started_ms + WINDOW_MS);
@@ -45,5 +70,18 @@ mod tests {
         assert_eq!(w.count, 2, "refused messages do not count");
         let (d, w) = hit(Some(w), 2, 61_000);
         assert_eq!((d, w.started_ms, w.count), (Decision::Allowed, 61_000, 1));
+    }
+
+    #[test]
+    fn reservations_never_exceed_the_quota() {
+        let (r, w) = reserve(None, 5, PLACES_PER_RESERVATION, 1_000);
+        assert_eq!(r, Reservation::Granted { places: 5, window_ends_ms: 61_000 });
+        assert_eq!(reserve(Some(w), 5, 8, 2_000).0, Reservation::Throttled { next_access_ms: 61_000 });
+        let (r, w) = reserve(None, 20, 8, 0);
+        assert_eq!((r, w.count), (Reservation::Granted { places: 8, window_ends_ms: 60_000 }, 8));
+        let (r, w) = reserve(Some(w), 20, 8, 10);
+        let (r2, _) = reserve(Some(w), 20, 8, 20);
+        assert_eq!((r, r2), (Reservation::Granted { places: 8, window_ends_ms: 60_000 }, Reservation::Granted { places: 4, window_ends_ms: 60_000 }));
+        assert_eq!(reserve(Some(w), 20, 8, 60_000).0, Reservation::Granted { places: 8, window_ends_ms: 120_000 }, "a new window");
     }
 }
