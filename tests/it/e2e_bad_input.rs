@@ -9,8 +9,8 @@ use serde_json::json;
 use switchyard_tests::api::call;
 use switchyard_tests::Fixture;
 
-/// Before "nothing was delivered": a message the hub accepted goes straight from the queue
-/// (no batching delay) to the letterbox, well within this.
+/// Before "nothing was delivered": the outbox shard pushes an accepted message as soon as
+/// its row is written, well within this.
 const REFUSED_QUIET: Duration = Duration::from_secs(3);
 
 fn bodies(valid: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {

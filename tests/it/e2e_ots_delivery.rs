@@ -13,10 +13,10 @@ use switchyard_tests::Fixture;
 const WAIT: Duration = Duration::from_secs(25);
 
 /// Quiet periods before "nothing (more) arrived". The fixtures' routing IDs retry every 1 s
-/// (initial and maximum backoff 1 s, no jitter at that size), and a job the consumer did not
-/// acknowledge is redelivered by the queue at once; 3 s after the last arrival covers either
-/// with room for queue latency. (The outbox sweep re-sends lost jobs only after its 60 s
-/// grace, outside any of these windows.)
+/// (initial and maximum backoff 1 s, no jitter at that size), and a job whose host operations
+/// failed is pushed again 5 s later at the earliest; 3 s after the last arrival covers a
+/// retry with room for latency. (A live outbox shard never pushes a job twice at once; only
+/// a crash's leftovers are pushed again, after the outbox grace.)
 const RETRY_QUIET: Duration = Duration::from_secs(3);
 /// A notification that failed must not be retried or notified again. Its routing ID
 /// (`messageDeliveryFailure`, infra/seed/demo.json: initial backoff 1 s) would retry 1 s and

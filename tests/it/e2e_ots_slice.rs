@@ -1,5 +1,5 @@
 //! The foundation's vertical slice: an OTS message travels token -> letterbox -> archive and
-//! broker -> deliver -> the recipient's letterbox, through real KV, Queues and R2.
+//! broker -> deliver -> the recipient's letterbox, through real KV, R2 and Durable Objects.
 
 use std::time::Duration;
 
@@ -8,8 +8,8 @@ use switchyard_tests::api::call;
 use switchyard_tests::{hub, Fixture};
 
 const DELIVERY_WAIT: Duration = Duration::from_secs(20);
-/// Before "nothing was delivered": a message the hub accepted goes straight from the queue
-/// (no batching delay) to the letterbox, well within this.
+/// Before "nothing was delivered": the outbox shard pushes an accepted message as soon as
+/// its row is written, well within this.
 const REFUSED_QUIET: Duration = Duration::from_secs(3);
 
 #[test]

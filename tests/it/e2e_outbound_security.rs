@@ -16,7 +16,7 @@ use switchyard_tests::{hub, Fixture, Receiver};
 
 const WAIT: Duration = Duration::from_secs(25);
 /// Quiet period before "nothing (more) arrived": a second notification for one message would
-/// come at once (its job finishing twice, a queue redelivery), and a followed redirect would
+/// come at once (its job finishing twice), and a followed redirect would
 /// reach its target within the attempt that got the 3xx (at most 3 s), with the short
 /// policy's next attempt 1 s later.
 const RETRY_QUIET: Duration = Duration::from_secs(3);

@@ -157,9 +157,9 @@ pub async fn unique_fetch(state: &State, mut req: Request) -> worker::Result<Res
 pub const SWEEP_EVERY_MS: u64 = 5_000;
 static LAST_SWEEP_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Starts an outbox sweep in the background when the last one is old enough, so jobs a
-/// crashed broker lost are re-sent as soon as the hub sees traffic again (`wrangler dev`
-/// fires no crons; deployments also sweep from deliver's cron trigger).
+/// Starts an outbox sweep in the background when the last one is old enough: every shard
+/// pushes what is due and re-arms its alarm (the safety net beside the shards' own alarms;
+/// crons do not fire locally, deployments also sweep from deliver's cron trigger).
 pub fn kick_sweep(env: &Env, ctx: &Context) {
     use std::sync::atomic::Ordering;
     let now = js_sys::Date::now() as u64;
