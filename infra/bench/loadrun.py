@@ -14,6 +14,11 @@ yardstick measured in the same run.
    start to drained) on workerd's busiest thread (the runtime's main thread), on all of
    workerd, and on the hub's whole process group.
 3. The knee: the highest paced rate that the hub keeps up with (see KEEPS_UP).
+4. Reference: the design issue 9 sketched, in plain JavaScript (infra/bench/reference-worker:
+   archive put to R2 and outbox insert in a SQLite Durable Object before the 202, push at
+   once, delete on 2xx), under the same runner, storage and receiver, at LOAD_REFERENCE_RATES
+   (500,0; empty skips it). What it reaches is what this runtime allows on this machine for
+   the durable work of a message, before any authentication, routing or validation.
 
 Uses the hub at SWITCHYARD_BASE_URL (with SWITCHYARD_ADMIN_TOKEN) when set; otherwise starts
 one with a fresh state directory and the demo seed (runner: run-hub.mjs, or plain `wrangler
@@ -30,6 +35,7 @@ RATES = [100, 250, 500, 800, 1000, 0]  # messages per second; 0 = as fast as the
 CONNECTIONS = 16
 NOOP_WORKER = os.path.join(ROOT, "infra/bench/noop-worker/wrangler.toml")
 NOOP_RUNS = 3
+REFERENCE_WORKER = os.path.join(ROOT, "infra/bench/reference-worker")
 # Keeping up at a paced rate: the hub took the offered load (>= 97 % accepted, no errors), every
 # accepted message arrived exactly once, ingress-to-recipient p99 < 100 ms, and nothing was
 # left at the end of the step but messages in flight (the backlog drained within 100 ms).
@@ -72,6 +78,52 @@ def yardstick(runner, seconds, runs=NOOP_RUNS):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def reference(runner, rates, seconds, drain):
+    """The reference design's load steps (see the module doc), on fresh state of its own."""
+    tmp = tempfile.mkdtemp(prefix="switchyard-reference-")
+    receiver, proc, steps = load.Receiver(), None, []
+    try:
+        config = open(os.path.join(REFERENCE_WORKER, "wrangler.toml")).read()
+        config = re.sub(r'(?m)^main = .*$', f'main = "{os.path.join(REFERENCE_WORKER, "index.js")}"', config)
+        config = re.sub(r'(?m)^TARGET = .*$', f'TARGET = "{receiver.url()}"', config)
+        staged = os.path.join(tmp, "wrangler.toml")
+        open(staged, "w").write(config)
+        proc, base, _ = start_hub(["-c", staged], os.path.join(tmp, "state"), os.path.join(tmp, "hub.log"), runner)
+        cpu = CpuProbe(proc.pid)
+        for rate in rates:
+            s = load.step(base, "unused", "reference", "reference", receiver, rate, seconds, CONNECTIONS, drain, cpu)
+            s["keeps_up"] = keeps_up(s)
+            steps.append(s)
+        return steps
+    finally:
+        receiver.stop()
+        stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def step_line(s, ref, noop_cpu):
+    c = s.get("cpu_to_drained") or {}
+    drained = f"drained in {s['drain_seconds']:g} s" if s["drain_seconds"] is not None else f"{s['missing']} never arrived"
+    return (f"{'paced ' + format(s['target_rate'], 'g') + '/s' if s['target_rate'] else 'unpaced':>12}: accepted {s['accepted_per_second']:g}/s "
+            f"({share(s['accepted_per_second'], ref)} of no-op {ref:g}), delivered {s['delivered_per_second']:g}/s "
+            f"({share(s['delivered_per_second'], ref)}); ingest {trio(s['ingest_ms'])} ms; ingress-to-recipient "
+            f"{trio(s['ingress_to_receiver_ms'])} ms; backlog {s['backlog_at_end']} at end, {drained}; "
+            f"CPU/msg main thread {c.get('busiest_thread_ms_per_msg')} ms (no-op {noop_cpu}), "
+            f"workerd {c.get('workerd_ms_per_msg')} ms, group {c.get('group_ms_per_msg')} ms; errors {sum(s['errors'].values())}, "
+            f"{s['duplicates']} duplicates; steal {c.get('machine_steal_share', 0):.0%}; keeps up: {'yes' if s['keeps_up'] else 'no'}")
+
+
+def step_row(s, ref):
+    c = s.get("cpu_to_drained") or {}
+    d = s.get("cpu_during_step") or {}
+    drained = f"{s['drain_seconds']:g}" if s["drain_seconds"] is not None else f"{s['missing']} lost"
+    return (f"| {format(s['target_rate'], 'g') if s['target_rate'] else 'unpaced'} | {s['accepted_per_second']:g} ({share(s['accepted_per_second'], ref)}) | "
+            f"{s['delivered_per_second']:g} ({share(s['delivered_per_second'], ref)}) | {trio(s['ingest_ms'])} | {trio(s['ingress_to_receiver_ms'])} | "
+            f"{s['backlog_at_end']} | {drained} | {c.get('busiest_thread_ms_per_msg')} / {c.get('workerd_ms_per_msg')} / {c.get('group_ms_per_msg')} | "
+            f"{'–' if d.get('busiest_thread_core_share') is None else format(d['busiest_thread_core_share'], '.0%')} | "
+            f"{sum(s['errors'].values())} / {s['duplicates']} | {'yes' if s['keeps_up'] else 'no'} |")
+
+
 def own_hub(runner):
     tmp = tempfile.mkdtemp(prefix="switchyard-load-")
     admin = secrets.token_hex(16)
@@ -112,6 +164,11 @@ def main():
           f"(p50/p90/p99 {trio(noop['latency_ms'])} ms, main thread {noop['cpu']['busiest_thread_ms_per_msg']} ms/req, "
           f"{noop['cpu']['busiest_thread_core_share']:.0%} busy)", flush=True)
 
+    reference_rates = [float(r) for r in os.environ.get("LOAD_REFERENCE_RATES", "500,0").split(",") if r.strip()]
+    reference_steps = reference(runner, reference_rates, step_secs, drain) if reference_rates else []
+    for s in reference_steps:
+        print("reference " + step_line(s, ref, noop['cpu']['busiest_thread_ms_per_msg']).lstrip(), flush=True)
+
     proc, tmp, startup = None, None, None
     if base:
         cpu = load.probe_for(base)
@@ -126,15 +183,7 @@ def main():
             s = load.step(base, token, sender, recipient, receiver, rate, step_secs, CONNECTIONS, drain, cpu)
             s["keeps_up"] = keeps_up(s)
             steps.append(s)
-            c = s.get("cpu_to_drained") or {}
-            drained = f"drained in {s['drain_seconds']:g} s" if s["drain_seconds"] is not None else f"{s['missing']} never arrived"
-            print(f"{'paced ' + format(rate, 'g') + '/s' if rate else 'unpaced':>12}: accepted {s['accepted_per_second']:g}/s "
-                  f"({share(s['accepted_per_second'], ref)} of no-op {ref:g}), delivered {s['delivered_per_second']:g}/s "
-                  f"({share(s['delivered_per_second'], ref)}); ingest {trio(s['ingest_ms'])} ms; ingress-to-recipient "
-                  f"{trio(s['ingress_to_receiver_ms'])} ms; backlog {s['backlog_at_end']} at end, {drained}; "
-                  f"CPU/msg main thread {c.get('busiest_thread_ms_per_msg')} ms (no-op {noop['cpu']['busiest_thread_ms_per_msg']}), "
-                  f"workerd {c.get('workerd_ms_per_msg')} ms, group {c.get('group_ms_per_msg')} ms; errors {sum(s['errors'].values())}, "
-                  f"{s['duplicates']} duplicates; steal {c.get('machine_steal_share', 0):.0%}; keeps up: {'yes' if s['keeps_up'] else 'no'}", flush=True)
+            print(step_line(s, ref, noop['cpu']['busiest_thread_ms_per_msg']), flush=True)
     finally:
         receiver.stop()
         stop(proc)
@@ -146,7 +195,7 @@ def main():
     unpaced = next((s for s in steps if not s["target_rate"]), None)
     out = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "runner": runner, "label": label or None,
            "step_seconds": step_secs, "connections": CONNECTIONS, "hub_startup_seconds": round(startup, 2) if startup else None,
-           "noop": noop, "knee_msg_per_second": knee, "keeps_up_means": KEEPS_UP, "steps": steps}
+           "noop": noop, "reference": reference_steps, "knee_msg_per_second": knee, "keeps_up_means": KEEPS_UP, "steps": steps}
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label else ""
     name = f"load-{slug}" if slug else "load"
     os.makedirs(os.path.join(ROOT, "infra/bench/results"), exist_ok=True)
@@ -154,17 +203,17 @@ def main():
 
     runner_text = {"run-hub": "`infra/scripts/run-hub.mjs` (the wrangler configs in one Miniflare/workerd, no inspector)",
                    "wrangler": "plain `wrangler dev` (with its inspector and proxy)"}[runner]
-    rows = []
-    for s in steps:
-        c = s.get("cpu_to_drained") or {}
-        d = s.get("cpu_during_step") or {}
-        drained = f"{s['drain_seconds']:g}" if s["drain_seconds"] is not None else f"{s['missing']} lost"
-        rows.append(
-            f"| {format(s['target_rate'], 'g') if s['target_rate'] else 'unpaced'} | {s['accepted_per_second']:g} ({share(s['accepted_per_second'], ref)}) | "
-            f"{s['delivered_per_second']:g} ({share(s['delivered_per_second'], ref)}) | {trio(s['ingest_ms'])} | {trio(s['ingress_to_receiver_ms'])} | "
-            f"{s['backlog_at_end']} | {drained} | {c.get('busiest_thread_ms_per_msg')} / {c.get('workerd_ms_per_msg')} / {c.get('group_ms_per_msg')} | "
-            f"{'–' if d.get('busiest_thread_core_share') is None else format(d['busiest_thread_core_share'], '.0%')} | "
-            f"{sum(s['errors'].values())} / {s['duplicates']} | {'yes' if s['keeps_up'] else 'no'} |")
+    rows = [step_row(s, ref) for s in steps]
+    reference_text = "" if not reference_steps else f"""
+**Reference design** (infra/bench/reference-worker: the outbox design issue 9 sketched, in
+plain JavaScript, with no authentication, routing or validation: archive put and Durable
+Object outbox insert before the 202, push at once), same runner, storage, receiver and
+connections, fresh state:
+
+| offered msg/s | accepted/s | delivered/s | ingest | ingress to recipient | backlog at end | drain s | CPU ms/msg | main thread busy | errors / duplicates | keeps up |
+|---|---|---|---|---|---|---|---|---|---|---|
+{chr(10).join(step_row(s, ref) for s in reference_steps)}
+"""
     steal = [(s.get("cpu_to_drained") or {}).get("machine_steal_share", 0) for s in steps]
     heading = f"OTS load sweep, {label}" if label else "OTS load sweep"
     knee_text = (f"**Knee: {knee:g} msg/s** ({share(knee, ref)} of the no-op req/s)" if knee else
@@ -195,7 +244,7 @@ hypervisor took {min(steal):.0%}–{max(steal):.0%} of the machine's CPU time (s
 | offered msg/s | accepted/s | delivered/s | ingest | ingress to recipient | backlog at end | drain s | CPU ms/msg | main thread busy | errors / duplicates | keeps up |
 |---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
-""")
+{reference_text}""")
     print(knee_text.replace("**", ""), flush=True)
     return 0 if all(s["missing"] == 0 for s in steps) else 1
 
