@@ -11,6 +11,7 @@
 //!   strict JSON, HTTP types. None of it knows a protocol's wire format.
 //! - [`ots`]: the TOTSCo OTS letterbox: envelope, error book, directory, ingest checks,
 //!   delivery rules and failure notifications.
+//! - [`dip`]: the Elexon MHHS DIP: the channel catalogue and the send API's rules.
 //! - [`protocols`]: the protocols the hub speaks, and how shared mechanisms reach each one's
 //!   rules (delivery jobs, refusals at the gateway).
 //! - [`gateway`]: the public surface: which function serves a path and how callers are admitted.
@@ -23,6 +24,7 @@ extern crate alloc;
 
 pub mod admin;
 pub mod common;
+pub mod dip;
 pub mod gateway;
 pub mod host;
 pub mod ots;
