@@ -99,6 +99,13 @@ pub mod names {
     pub const OUTBOX_SHARDS: &str = "SWITCHYARD_OUTBOX_SHARDS";
     /// Comma-separated APIs answered with 503/700700 until the setting changes.
     pub const BLOCKED_APIS: &str = "SWITCHYARD_BLOCKED_APIS";
+    /// This DIP instance's environment tag (DT-013: `PRD SITB SIT UIT DEV`, default `DEV`).
+    pub const DIP_ENVIRONMENT: &str = "SWITCHYARD_DIP_ENVIRONMENT";
+    /// The hub's own DIP ID, the `senderID` of its responses (default `0000000000`).
+    pub const DIP_ID: &str = "SWITCHYARD_DIP_ID";
+    /// The PEM certificate of the key in SIGNING_KEY, which participants verify the hub's
+    /// DIP calls with.
+    pub const SIGNING_CERTIFICATE: &str = "SWITCHYARD_SIGNING_CERTIFICATE";
 }
 
 /// Settings a function reads from host secrets and variables. Secrets are read once and
@@ -120,7 +127,18 @@ pub struct Settings {
     pub outbox_shards: u32,
     /// APIs the operator blocked for now (`letterbox`, `directory`, `token`): 503/700700.
     pub blocked_apis: Vec<String>,
+    /// The DIP environment tag; an unknown value is an error when a handler asks for it.
+    dip_environment: Result<String, String>,
+    /// The hub's DIP ID.
+    pub dip_id: String,
+    /// The certificate of the signing key (PEM), when configured.
+    pub signing_certificate: Option<String>,
 }
+
+/// Default for [`names::DIP_ENVIRONMENT`].
+pub const DEFAULT_DIP_ENVIRONMENT: &str = "DEV";
+/// Default for [`names::DIP_ID`].
+pub const DEFAULT_DIP_ID: &str = "0000000000";
 
 /// Default for [`Settings::outbox_grace_ms`]: how soon after a crash the pushes that died
 /// with the host are pushed again. A live shard never pushes a job twice at once (it knows
@@ -157,6 +175,13 @@ impl Settings {
                 .unwrap_or_default(),
             outbox_shards: lookup(names::OUTBOX_SHARDS).and_then(|v| v.parse::<u32>().ok()).filter(|n| *n >= 1).unwrap_or(DEFAULT_OUTBOX_SHARDS),
             outbox_grace_ms: lookup(names::OUTBOX_GRACE_SECS).and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_OUTBOX_GRACE_SECS) * 1000,
+            dip_environment: match lookup(names::DIP_ENVIRONMENT) {
+                None => Ok(DEFAULT_DIP_ENVIRONMENT.into()),
+                Some(tag) if crate::dip::config::ENVIRONMENTS.contains(&tag.as_str()) => Ok(tag),
+                Some(tag) => Err(alloc::format!("{} {tag:?} is not one of {}", names::DIP_ENVIRONMENT, crate::dip::config::ENVIRONMENTS.join(" "))),
+            },
+            dip_id: lookup(names::DIP_ID).unwrap_or_else(|| DEFAULT_DIP_ID.into()),
+            signing_certificate: lookup(names::SIGNING_CERTIFICATE).map(|c| c.replace("\\n", "\n")),
         }
     }
 
@@ -168,6 +193,11 @@ impl Settings {
     /// The key recipients' outbound credentials are sealed with.
     pub fn seal_key(&self) -> PortResult<&[u8]> {
         self.seal_key.as_deref().map_err(|e| PortError::new(e.clone()))
+    }
+
+    /// This instance's DIP environment tag (DT-013).
+    pub fn dip_environment(&self) -> PortResult<&str> {
+        self.dip_environment.as_deref().map_err(|e| PortError::new(e.clone()))
     }
 
     /// The admin API's bearer token; `None` refuses every admin call.

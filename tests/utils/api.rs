@@ -198,3 +198,10 @@ pub fn short_routing_id(hub: &Hub, suffix: &str, timeout_seconds: u32) -> String
     assert_eq!(r.status, 200, "routing ID: {}", r.text());
     rid
 }
+
+/// A fresh DIP ID (DT-006, 10 digits) for this test run, unique within the process.
+pub fn unique_dip_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let n = (u64::from(std::process::id()) * 1_000_003 + u64::from(nanos) + u64::from(NEXT_ID.fetch_add(1, Ordering::SeqCst)) * 7_919) % 1_000_000_000;
+    format!("9{n:09}")
+}

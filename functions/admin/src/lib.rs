@@ -49,6 +49,7 @@ async fn route(host: &impl Host, req: &HttpRequest) -> Result<HttpResponse, Fail
         (Get, ["routing-ids", rid]) => get_json(host, &keys::routing_id(rid)).await,
         (Delete, ["routing-ids", rid]) => delete(host, &[keys::routing_id(rid)]).await,
         (Post, ["apply"]) => apply(host, &req.body).await,
+        (method, ["dip", rest @ ..]) => dip(host, method, rest, &req.body).await,
         // A development aid only: signing arbitrary bytes with the hub's key is an oracle.
         (Post, ["signing", "test"]) if host.settings().enable_signing_test => sign(host, &req.body).await,
         (_, ["participants", _, _] | ["participants", _, _, "endpoint"] | ["clients"] | ["clients", _]
@@ -151,4 +152,75 @@ async fn sign(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
     let signature = host.signer().await?.sign(body).await?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(signature);
     Ok(HttpResponse::json(200, &json!({ "algorithm": "RSASSA-PKCS1-v1_5-SHA256", "signature": b64 })))
+}
+
+/// `/admin/v1/dip/...` (the DIP contract's admin configuration).
+async fn dip(host: &impl Host, method: Method, rest: &[&str], body: &[u8]) -> Result<HttpResponse, Failure> {
+    use switchyard_core::admin::dip as rules;
+    use Method::*;
+    let kv = host.kv()?;
+    match (method, rest) {
+        (Get, ["environment"]) => Ok(HttpResponse::json(200, &json!({ "environmentTag": host.settings().dip_environment()? }))),
+        (Get, ["signing-certificate"]) => {
+            let pem = host.settings().signing_certificate.clone().ok_or(OtsError::NotFound)?;
+            Ok(HttpResponse::json(200, &json!({ "certificatePem": pem })))
+        }
+        (Put, ["catalogue"]) => {
+            let (c, writes) = rules::catalogue_writes(body)?;
+            write_all(host, writes).await?;
+            let events: usize = c.channels.values().map(|ch| ch.events.len()).sum();
+            Ok(HttpResponse::json(200, &json!({ "release": c.release, "channels": c.channels.len(), "events": events })))
+        }
+        (Get, ["catalogue"]) => {
+            let c: switchyard_core::dip::catalogue::Catalogue = store::get_json(kv, keys::DIP_CATALOGUE).await?.ok_or(OtsError::NotFound)?;
+            let channels: serde_json::Map<String, serde_json::Value> =
+                c.channels.iter().map(|(id, ch)| (id.clone(), json!(ch.events.keys().collect::<Vec<_>>()))).collect();
+            Ok(HttpResponse::json(200, &json!({ "release": c.release, "channels": channels })))
+        }
+        (Put, ["participants", id]) => {
+            let (p, writes) = rules::participant_writes(id, body)?;
+            write_all(host, writes).await?;
+            Ok(HttpResponse::json(200, &json!(p)))
+        }
+        (Get, ["participants", id]) => get_json(host, &keys::dip_participant(id)).await,
+        (Delete, ["participants", id]) => delete(host, &[keys::dip_participant(id), keys::dip_api_keys(id)]).await,
+        (Post, ["participants", id, "keys", slot]) => {
+            kv.get(&keys::dip_participant(id)).await?.ok_or(OtsError::NotFound)?;
+            let current = store::get_json(kv, &keys::dip_api_keys(id)).await?.unwrap_or_default();
+            let (key, slots) = rules::rotate_api_key(id, slot, current, host)?;
+            store::commit(kv, host, &[store::record(&keys::dip_api_keys(id), &slots)?]).await?;
+            Ok(HttpResponse::json(201, &json!({ "key": key })).with_header("cache-control", "no-store"))
+        }
+        (Put, ["channels", id]) => {
+            let catalogue = store::get_json(kv, keys::DIP_CATALOGUE).await?.ok_or(OtsError::NotFound)?;
+            let (c, writes) = rules::channel_writes(&catalogue, id, body)?.ok_or(OtsError::NotFound)?;
+            write_all(host, writes).await?;
+            Ok(HttpResponse::json(200, &json!(c)))
+        }
+        (Get, ["channels", id]) => get_json(host, &keys::dip_channel(id)).await,
+        (Put, ["trust-anchors", id]) => {
+            let (a, writes) = rules::trust_anchor_writes(id, body)?;
+            write_all(host, writes).await?;
+            Ok(HttpResponse::json(200, &json!(a)))
+        }
+        (Get, ["trust-anchors", id]) => get_json(host, &keys::dip_trust_anchor(id)).await,
+        (Delete, ["trust-anchors", id]) => delete(host, &[keys::dip_trust_anchor(id)]).await,
+        (Put, ["revoked-certificates", sha]) => {
+            let (r, writes) = rules::revocation_writes(sha, body)?;
+            write_all(host, writes).await?;
+            Ok(HttpResponse::json(200, &json!(r)))
+        }
+        (Get, ["revoked-certificates", sha]) => get_json(host, &keys::dip_revoked(sha)).await,
+        (Delete, ["revoked-certificates", sha]) => delete(host, &[keys::dip_revoked(sha)]).await,
+        (Put, ["mams", mpan]) => {
+            let (m, writes) = rules::mams_writes(mpan, body)?;
+            write_all(host, writes).await?;
+            Ok(HttpResponse::json(200, &json!(m)))
+        }
+        (Get, ["mams", mpan]) => get_json(host, &keys::mams(mpan)).await,
+        (Delete, ["mams", mpan]) => delete(host, &[keys::mams(mpan)]).await,
+        (_, ["environment"] | ["signing-certificate"] | ["catalogue"] | ["participants", _] | ["participants", _, "keys", _]
+            | ["channels", _] | ["trust-anchors", _] | ["revoked-certificates", _] | ["mams", _]) => Err(OtsError::MethodNotAllowed.into()),
+        _ => Err(OtsError::NotFound.into()),
+    }
 }

@@ -5,6 +5,7 @@
 //! generic 400.
 
 pub mod bundle;
+pub mod dip;
 
 use alloc::format;
 use alloc::string::String;

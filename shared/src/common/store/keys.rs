@@ -10,7 +10,7 @@ use alloc::string::String;
 pub const GENERATION: &str = "config/generation";
 
 /// Tables of configuration, written only through the admin API: cacheable under [`GENERATION`].
-const CONFIG_PREFIXES: [&str; 5] = ["listtype/", "dir/", "endpoint/", "routing/", "client/"];
+const CONFIG_PREFIXES: [&str; 6] = ["listtype/", "dir/", "endpoint/", "routing/", "client/", "dip/"];
 
 /// Whether `key` belongs to a configuration table.
 pub fn is_config(key: &str) -> bool {
@@ -46,4 +46,34 @@ pub fn client(client_id: &str) -> String {
 /// Cached outbound OAuth2 token for a recipient endpoint (sealed, bound to this key).
 pub fn outbound_token(list_type: &str, id: &str) -> String {
     format!("outtoken/{list_type}/{id}")
+}
+
+/// The DIP channel catalogue imported from Elexon's OpenAPI.
+pub const DIP_CATALOGUE: &str = "dip/catalogue";
+/// A DIP participant (DT-006 id).
+pub fn dip_participant(dip_id: &str) -> String {
+    format!("dip/participant/{dip_id}")
+}
+/// A DIP participant's two API-key slots (hashes).
+pub fn dip_api_keys(dip_id: &str) -> String {
+    format!("dip/apikeys/{dip_id}")
+}
+/// A DIP channel's configuration.
+pub fn dip_channel(channel: &str) -> String {
+    format!("dip/channel/{channel}")
+}
+/// A CA certificate DIP signing certificates must chain to.
+pub fn dip_trust_anchor(anchor_id: &str) -> String {
+    format!("dip/anchor/{anchor_id}")
+}
+pub fn dip_trust_anchor_prefix() -> &'static str {
+    "dip/anchor/"
+}
+/// A revoked signing certificate, by the hex SHA-256 of its DER.
+pub fn dip_revoked(sha256_hex: &str) -> String {
+    format!("dip/revoked/{sha256_hex}")
+}
+/// An MPAN's appointment history (MAMS). Not configuration the hosts cache: a million of them.
+pub fn mams(mpan_core: &str) -> String {
+    format!("mams/{mpan_core}")
 }

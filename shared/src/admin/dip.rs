@@ -1,0 +1,246 @@
+//! The operator's rules for DIP configuration (the DIP contract, "Admin configuration"): what
+//! a valid participant, channel, trust anchor, revocation and MAMS history look like, and
+//! which writes each amounts to. The admin function performs them.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::{invalid, json, AdminError, Write};
+use crate::common::auth::secret;
+use crate::common::store::keys;
+use crate::dip::catalogue::Catalogue;
+use crate::dip::config::{self, ApiKeys, ChannelConfig, Mams, Participant, Revocation, TrustAnchor};
+use crate::ports::Entropy;
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, AdminError> {
+    crate::common::json::parse(body).map_err(|e| invalid(format!("invalid {what}: {e}")))
+}
+
+fn check_roles(roles: &[String], what: &str) -> Result<(), AdminError> {
+    match roles.iter().find(|r| !config::valid_role(r)) {
+        Some(bad) => Err(invalid(format!("{what}: {bad:?} is not a DIP role (3-5 upper-case letters)"))),
+        None => Ok(()),
+    }
+}
+
+/// `PUT /admin/v1/dip/participants/{DIPID}`.
+pub fn participant_writes(dip_id: &str, body: &[u8]) -> Result<(Participant, Vec<Write>), AdminError> {
+    if !config::valid_dip_id(dip_id) {
+        return Err(invalid("DIPID must be 10 letters or digits (DT-006)"));
+    }
+    let p: Participant = parse(body, "participant")?;
+    if p.name.trim().is_empty() {
+        return Err(invalid("name is required"));
+    }
+    check_roles(&p.roles, "roles")?;
+    match p.dcp.as_deref() {
+        Some(dcp) if !config::valid_dip_id(dcp) => return Err(invalid("DIPConnectionProviderID must be a DIP ID (DT-006) or null")),
+        Some(dcp) if dcp == dip_id => return Err(invalid("a participant is not its own DIP connection provider")),
+        _ => {}
+    }
+    let writes = alloc::vec![(keys::dip_participant(dip_id), json(&p))];
+    Ok((p, writes))
+}
+
+/// A DIP API key: `dip.<DIPID>.<slot>.<64 hex>`. The owner's id in the clear lets the hub find
+/// the slot to compare with in one read; the random part is all the secret there is.
+pub fn mint_api_key(dip_id: &str, slot: &str, entropy: &impl Entropy) -> Result<String, AdminError> {
+    Ok(format!("dip.{dip_id}.{slot}.{}", crate::common::ids::random_hex(entropy, 32)?))
+}
+
+/// The owner a presented key claims, if it has the shape of one.
+pub fn api_key_owner(key: &str) -> Option<(&str, &str)> {
+    let mut parts = key.splitn(4, '.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("dip"), Some(id), Some(slot @ ("primary" | "secondary")), Some(rest)) if config::valid_dip_id(id) && rest.len() == 64 => Some((id, slot)),
+        _ => None,
+    }
+}
+
+/// Whether `key` is the one currently held in its slot of `keys` (constant-time comparison).
+pub fn api_key_matches(keys: &ApiKeys, key: &str) -> bool {
+    let Some((_, slot)) = api_key_owner(key) else { return false };
+    let stored = if slot == "primary" { &keys.primary } else { &keys.secondary };
+    stored.as_deref().is_some_and(|h| secret::verify(key, h))
+}
+
+/// `POST /admin/v1/dip/participants/{DIPID}/keys/{slot}`: a fresh key in one slot; the other
+/// slot keeps working. Returns the key (shown once) and the slots to store.
+pub fn rotate_api_key(dip_id: &str, slot: &str, mut keys: ApiKeys, entropy: &impl Entropy) -> Result<(String, ApiKeys), AdminError> {
+    if slot != "primary" && slot != "secondary" {
+        return Err(invalid("slot must be primary or secondary"));
+    }
+    let key = mint_api_key(dip_id, slot, entropy)?;
+    let mut salt = [0u8; 16];
+    entropy.fill(&mut salt)?;
+    let hash = Some(secret::hash(&key, &salt));
+    if slot == "primary" {
+        keys.primary = hash;
+    } else {
+        keys.secondary = hash;
+    }
+    Ok((key, keys))
+}
+
+/// `PUT /admin/v1/dip/channels/{id}`; `catalogue` says which ids exist (else `None`: 404).
+pub fn channel_writes(catalogue: &Catalogue, channel: &str, body: &[u8]) -> Result<Option<(ChannelConfig, Vec<Write>)>, AdminError> {
+    if catalogue.channel(channel).is_none() {
+        return Ok(None);
+    }
+    let c: ChannelConfig = parse(body, "channel")?;
+    check_roles(&c.sender_roles, "senderRoles")?;
+    if c.sender_roles.is_empty() {
+        return Err(invalid("senderRoles must name at least one role"));
+    }
+    let a = &c.addressing;
+    if let Some(always) = &a.always {
+        check_roles(&always.roles, "addressing.always.roles")?;
+        if let Some(bad) = always.dip_ids.iter().find(|d| !config::valid_dip_id(d)) {
+            return Err(invalid(format!("addressing.always.DIPIDs: {bad:?} is not a DIP ID")));
+        }
+    }
+    if let Some(secondary) = &a.secondary {
+        check_roles(&secondary.roles, "addressing.secondary.roles")?;
+        if let Some(field) = &secondary.addressing_date_field {
+            check_pointer(field, "addressing.secondary.addressingDateField")?;
+        }
+    }
+    if let Some(primary) = &a.primary {
+        check_roles(&primary.roles, "addressing.primary.roles")?;
+    }
+    for (role, pointers) in &c.obfuscation {
+        check_roles(core::slice::from_ref(role), "obfuscation")?;
+        for p in pointers {
+            check_pointer(p, "obfuscation")?;
+        }
+    }
+    let writes = alloc::vec![(keys::dip_channel(channel), json(&c))];
+    Ok(Some((c, writes)))
+}
+
+/// RFC 6901: empty, or `/`-separated reference tokens with `~` escaped as `~0`/`~1`.
+fn check_pointer(p: &str, what: &str) -> Result<(), AdminError> {
+    let escapes_ok = p.split('~').skip(1).all(|rest| rest.starts_with('0') || rest.starts_with('1'));
+    if !p.starts_with('/') || !escapes_ok {
+        return Err(invalid(format!("{what}: {p:?} is not a JSON Pointer into payload")));
+    }
+    Ok(())
+}
+
+/// `PUT /admin/v1/dip/trust-anchors/{anchorId}`. The certificate must parse; whether it
+/// signed a participant's certificate is checked per request.
+pub fn trust_anchor_writes(anchor_id: &str, body: &[u8]) -> Result<(TrustAnchor, Vec<Write>), AdminError> {
+    if !super::valid_name(anchor_id) {
+        return Err(invalid("anchorId must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"));
+    }
+    let a: TrustAnchor = parse(body, "trust anchor")?;
+    if !a.certificate_pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(invalid("certificatePem must be a PEM certificate"));
+    }
+    let writes = alloc::vec![(keys::dip_trust_anchor(anchor_id), json(&a))];
+    Ok((a, writes))
+}
+
+/// `PUT /admin/v1/dip/revoked-certificates/{sha256}`.
+pub fn revocation_writes(sha256_hex: &str, body: &[u8]) -> Result<(Revocation, Vec<Write>), AdminError> {
+    if sha256_hex.len() != 64 || !sha256_hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(invalid("the path names a certificate by the lower-case hex SHA-256 of its DER"));
+    }
+    let r: Revocation = parse(body, "revocation")?;
+    if !config::REVOCATION_REASONS.contains(&r.reason.as_str()) {
+        return Err(invalid(format!("reason must be one of {}", config::REVOCATION_REASONS.join(", "))));
+    }
+    let writes = alloc::vec![(keys::dip_revoked(sha256_hex), json(&r))];
+    Ok((r, writes))
+}
+
+/// `PUT /admin/v1/dip/mams/{MPANCore}`: the whole history, periods checked one by one.
+pub fn mams_writes(mpan_core: &str, body: &[u8]) -> Result<(Mams, Vec<Write>), AdminError> {
+    if !config::valid_mpan_core(mpan_core) {
+        return Err(invalid("MPANCore must be 13 digits"));
+    }
+    let m: Mams = parse(body, "MAMS entry")?;
+    for (i, p) in m.parties.iter().enumerate() {
+        let at = |what: &str| invalid(format!("parties[{i}]: {what}"));
+        if !config::valid_role(&p.role_id) {
+            return Err(at("roleID must be a DIP role"));
+        }
+        if !config::valid_dip_id(&p.dip_id) {
+            return Err(at("DIPID must be a DIP ID"));
+        }
+        let from = crate::common::time::parse_rfc3339(&p.effective_from).ok_or_else(|| at("effectiveFrom must be an RFC 3339 date-time"))?;
+        if let Some(to) = &p.effective_to {
+            let to = crate::common::time::parse_rfc3339(to).ok_or_else(|| at("effectiveTo must be an RFC 3339 date-time or null"))?;
+            if to <= from {
+                return Err(at("effectiveTo must be after effectiveFrom"));
+            }
+        }
+    }
+    let writes = alloc::vec![(keys::mams(mpan_core), json(&m))];
+    Ok((m, writes))
+}
+
+/// `PUT /admin/v1/dip/catalogue`: the importer's output, checked for shape.
+pub fn catalogue_writes(body: &[u8]) -> Result<(Catalogue, Vec<Write>), AdminError> {
+    let c: Catalogue = serde_json::from_slice(body).map_err(|e| invalid(format!("invalid catalogue: {e}")))?;
+    if c.channels.is_empty() {
+        return Err(invalid("the catalogue names no channel"));
+    }
+    Ok((c, alloc::vec![(keys::DIP_CATALOGUE.to_string(), body.to_vec())]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::PortResult;
+
+    struct Counter;
+    impl Entropy for Counter {
+        fn fill(&self, buf: &mut [u8]) -> PortResult<()> {
+            buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8 ^ 0x5a);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn api_key_slots_rotate_independently_and_name_their_owner() {
+        let (primary, keys) = rotate_api_key("1000000001", "primary", ApiKeys::default(), &Counter).unwrap();
+        let (secondary, keys) = rotate_api_key("1000000001", "secondary", keys, &Counter).unwrap();
+        assert_eq!(api_key_owner(&primary), Some(("1000000001", "primary")));
+        assert!(api_key_matches(&keys, &primary) && api_key_matches(&keys, &secondary));
+        let (_, rotated) = rotate_api_key("1000000001", "primary", keys.clone(), &Counter).unwrap();
+        // Same entropy, same key: rotation still replaced the hash under a new salt.
+        assert_eq!(rotated.secondary, keys.secondary);
+        let mut tampered = primary.clone();
+        tampered.replace_range(primary.len() - 1.., if primary.ends_with('0') { "1" } else { "0" });
+        assert!(!api_key_matches(&keys, &tampered));
+        assert!(api_key_owner("dip.1000000001.tertiary.x").is_none() && api_key_owner("garbage").is_none());
+        assert!(rotate_api_key("1000000001", "tertiary", ApiKeys::default(), &Counter).is_err());
+    }
+
+    #[test]
+    fn participants_channels_and_mams_are_checked() {
+        assert!(participant_writes("1000000001", br#"{"name":"Bars Energy","roles":["SUP"],"DIPConnectionProviderID":null}"#).is_ok());
+        assert!(participant_writes("1000000001", br#"{"name":"X","roles":["sup"]}"#).is_err());
+        assert!(participant_writes("100000000", br#"{"name":"X","roles":["SUP"]}"#).is_err());
+        assert!(participant_writes("1000000001", br#"{"name":"X","roles":[],"DIPConnectionProviderID":"1000000001"}"#).is_err());
+        let mut cat = Catalogue { release: "t".into(), channels: Default::default() };
+        cat.channels.insert("IF-021".into(), crate::dip::catalogue::Channel { events: Default::default() });
+        let body = br#"{"senderRoles":["SDS"],"addressing":{"always":{"DIPIDs":["1000000001"],"roles":["LDSO"]},
+            "secondary":{"roles":["SUP"],"addressingDateField":"/CustomBlock/B900/0/x"},"primary":{"roles":["MSS"]}},
+            "obfuscation":{"LDSO":["/CustomBlock/B044/issuingDataServiceDIPID"]},"workflowCorrelationID":false}"#;
+        assert!(channel_writes(&cat, "IF-021", body).unwrap().is_some());
+        assert!(channel_writes(&cat, "IF-999", body).unwrap().is_none(), "outside the catalogue");
+        assert!(channel_writes(&cat, "IF-021", br#"{"senderRoles":["SDS"],"obfuscation":{"LDSO":["no-slash"]}}"#).is_err());
+        assert!(channel_writes(&cat, "IF-021", br#"{"addressing":{}}"#).is_err(), "senderRoles is required");
+        let mams = br#"{"parties":[{"roleID":"SUP","DIPID":"1000000002","effectiveFrom":"2024-01-01T00:00:00+00:00","effectiveTo":null}]}"#;
+        assert!(mams_writes("1234567890123", mams).is_ok());
+        assert!(mams_writes("123456789012", mams).is_err());
+        let backwards = br#"{"parties":[{"roleID":"SUP","DIPID":"1000000002","effectiveFrom":"2024-01-01T00:00:00+00:00","effectiveTo":"2023-01-01T00:00:00+00:00"}]}"#;
+        assert!(mams_writes("1234567890123", backwards).is_err());
+        assert!(revocation_writes(&"a".repeat(64), br#"{"reason":"keyCompromise"}"#).is_ok());
+        assert!(revocation_writes(&"A".repeat(64), br#"{"reason":"keyCompromise"}"#).is_err());
+        assert!(revocation_writes(&"a".repeat(64), br#"{"reason":"because"}"#).is_err());
+    }
+}
