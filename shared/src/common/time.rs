@@ -163,3 +163,16 @@ mod tests {
         assert_eq!(parse_rfc3339("2016-12-30T23:59:60Z"), None);
     }
 }
+
+/// DT-003 of Elexon's DIP data types: 25 characters, seconds and a numeric offset, always UTC
+/// here: `2026-04-01T12:00:00+00:00`.
+pub fn dt003(ms: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(ms);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
+}
+
+/// `yyyymmdd` of a Unix time in milliseconds (UTC).
+pub fn compact_date(ms: u64) -> String {
+    let (y, mo, d, ..) = civil(ms);
+    format!("{y:04}{mo:02}{d:02}")
+}

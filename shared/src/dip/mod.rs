@@ -3,7 +3,9 @@
 //! send API's checks, signatures, addressing and status messages.
 
 pub mod catalogue;
+pub mod codes;
 pub mod config;
+pub mod ingest;
 
 /// Where accepted DIP messages are archived.
 pub const ARCHIVE_AREA: &str = "dip";
