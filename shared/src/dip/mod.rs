@@ -2,6 +2,7 @@
 //! hub's DIP contract): the channel catalogue imported from the OpenAPI, and (as they land) the
 //! send API's checks, signatures, addressing and status messages.
 
+pub mod addressing;
 pub mod catalogue;
 pub mod codes;
 pub mod config;
