@@ -15,6 +15,9 @@ pub enum Guard {
     Participant,
     /// The operator: `Authorization: Bearer <admin token>`.
     Admin,
+    /// A DIP participant: its current `X-API-Key` (DSD002 9.12). The function checks the
+    /// message signatures, which need the body.
+    DipKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +52,7 @@ pub fn route(path: &str) -> Option<Route> {
         ["directory", "v1" | "v2", "entry"] => r(Function::Directory, Guard::Participant, GATEWAY_MAX_BODY_BYTES),
         ["oauth2", "token"] => r(Function::Token, Guard::Open, GATEWAY_MAX_BODY_BYTES),
         ["admin", "v1", ..] => r(Function::Admin, Guard::Admin, GATEWAY_MAX_BODY_BYTES),
+        ["dip-channel", _] | ["validate", _, _] => r(Function::Send, Guard::DipKey, crate::dip::ingest::MAX_BATCH_BYTES),
         _ => None,
     }
 }
@@ -93,6 +97,8 @@ pub mod trusted {
         serde_json::from_slice(&B64.decode(header).ok()?).ok()
     }
     pub const REMOTE_IP: &str = "x-switchyard-remote-ip";
+    /// The DIP ID whose API key the caller presented.
+    pub const DIP_KEY_OWNER: &str = "x-switchyard-dip-key-owner";
     pub const AUTH_KIND: &str = "x-switchyard-auth";
 }
 

@@ -61,10 +61,13 @@ impl Rules for Payload {
     }
 }
 
-/// The response to a gateway refusal on `path`, in the body of the protocol that owns it.
-/// Every path the hub serves today (letterbox, directory, token, admin) answers with the OTS
-/// bodies, and so does a path no route serves.
+/// The response to a gateway refusal on `path`, in the body of the protocol that owns it:
+/// the DIP's paths answer as its OpenAPI says; every other path (letterbox, directory, token,
+/// admin, and a path no route serves) with the OTS bodies.
 pub fn refuse(path: &str, refusal: Refusal) -> HttpResponse {
+    if crate::dip::errors::owns(path) {
+        return crate::dip::errors::refusal(refusal);
+    }
     crate::ots::errors::refusal(path, refusal).response()
 }
 

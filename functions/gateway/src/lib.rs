@@ -78,6 +78,14 @@ async fn admit(
             req.headers.push((trusted::CLIENT_ID.into(), caller.client.client_id));
             req.headers.push((trusted::AUTH_KIND.into(), caller.via.into()));
         }
+        Guard::DipKey => {
+            let kv = host.kv().map_err(|e| logged(host, &e.0))?;
+            match switchyard_core::dip::auth::key_owner(req, kv).await {
+                Ok(owner) => req.headers.push((trusted::DIP_KEY_OWNER.into(), owner)),
+                Err(AuthFailure::Denied(e)) => return Err(Refusal::Auth(e)),
+                Err(AuthFailure::Host(e)) => return Err(logged(host, &e.0)),
+            }
+        }
     }
     if let Some(ip) = remote_ip {
         req.headers.push((trusted::REMOTE_IP.into(), ip.into()));

@@ -43,35 +43,13 @@ pub fn participant_writes(dip_id: &str, body: &[u8]) -> Result<(Participant, Vec
     Ok((p, writes))
 }
 
-/// A DIP API key: `dip.<DIPID>.<slot>.<64 hex>`. The owner's id in the clear lets the hub find
-/// the slot to compare with in one read; the random part is all the secret there is.
-pub fn mint_api_key(dip_id: &str, slot: &str, entropy: &impl Entropy) -> Result<String, AdminError> {
-    Ok(format!("dip.{dip_id}.{slot}.{}", crate::common::ids::random_hex(entropy, 32)?))
-}
-
-/// The owner a presented key claims, if it has the shape of one.
-pub fn api_key_owner(key: &str) -> Option<(&str, &str)> {
-    let mut parts = key.splitn(4, '.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("dip"), Some(id), Some(slot @ ("primary" | "secondary")), Some(rest)) if config::valid_dip_id(id) && rest.len() == 64 => Some((id, slot)),
-        _ => None,
-    }
-}
-
-/// Whether `key` is the one currently held in its slot of `keys` (constant-time comparison).
-pub fn api_key_matches(keys: &ApiKeys, key: &str) -> bool {
-    let Some((_, slot)) = api_key_owner(key) else { return false };
-    let stored = if slot == "primary" { &keys.primary } else { &keys.secondary };
-    stored.as_deref().is_some_and(|h| secret::verify(key, h))
-}
-
 /// `POST /admin/v1/dip/participants/{DIPID}/keys/{slot}`: a fresh key in one slot; the other
 /// slot keeps working. Returns the key (shown once) and the slots to store.
 pub fn rotate_api_key(dip_id: &str, slot: &str, mut keys: ApiKeys, entropy: &impl Entropy) -> Result<(String, ApiKeys), AdminError> {
     if slot != "primary" && slot != "secondary" {
         return Err(invalid("slot must be primary or secondary"));
     }
-    let key = mint_api_key(dip_id, slot, entropy)?;
+    let key = crate::dip::auth::mint_api_key(dip_id, slot, entropy)?;
     let mut salt = [0u8; 16];
     entropy.fill(&mut salt)?;
     let hash = Some(secret::hash(&key, &salt));
@@ -193,6 +171,7 @@ pub fn catalogue_writes(body: &[u8]) -> Result<(Catalogue, Vec<Write>), AdminErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dip::auth::{api_key_matches, api_key_owner};
     use crate::ports::PortResult;
 
     struct Counter;

@@ -75,10 +75,9 @@ pub fn responsible<'a>(mams: &'a Mams, role: &str, at_ms: u64) -> Option<&'a str
         .map(|p| p.dip_id.as_str())
 }
 
-/// Resolves a message's recipients on `channel`. `participants` is every DIP participant;
-/// `mams` the history of the message's MPAN, if any.
+/// Resolves a message's recipients under its channel's `config`. `participants` is every DIP
+/// participant; `mams` the history of the message's MPAN ([`mpan`]), if any.
 pub fn resolve(
-    channel: &str,
     config: &ChannelConfig,
     payload: &Value,
     participants: &BTreeMap<String, Participant>,
@@ -177,12 +176,12 @@ mod tests {
         let config: ChannelConfig = serde_json::from_value(json!({ "senderRoles": ["SDS"], "addressing": {
             "secondary": { "roles": ["SUP"], "addressingDateField": "/CustomBlock/B900/date" } } }))
         .unwrap();
-        let late = resolve("IF-021", &config, &message("2024-06-30", &[]), &participants(), Some(&mams()), 0).unwrap();
+        let late = resolve(&config, &message("2024-06-30", &[]), &participants(), Some(&mams()), 0).unwrap();
         assert_eq!(late.recipients, [Recipient { dip_id: "1000000002".into(), role: "SUP".into() }], "the party responsible then");
-        let boundary = resolve("IF-021", &config, &message("2025-01-01T00:00:00+00:00", &[]), &participants(), Some(&mams()), 0).unwrap();
+        let boundary = resolve(&config, &message("2025-01-01T00:00:00+00:00", &[]), &participants(), Some(&mams()), 0).unwrap();
         assert_eq!(boundary.secondary, ["1000000003"], "effectiveTo is exclusive");
-        assert_eq!(resolve("IF-021", &config, &message("2023-01-01", &[]), &participants(), Some(&mams()), 0), Err(Msg::SecondaryUnresolved));
-        assert_eq!(resolve("IF-021", &config, &message("2024-06-30", &[]), &participants(), None, 0), Err(Msg::SecondaryUnresolved));
+        assert_eq!(resolve(&config, &message("2023-01-01", &[]), &participants(), Some(&mams()), 0), Err(Msg::SecondaryUnresolved));
+        assert_eq!(resolve(&config, &message("2024-06-30", &[]), &participants(), None, 0), Err(Msg::SecondaryUnresolved));
     }
 
     #[test]
@@ -190,14 +189,14 @@ mod tests {
         let config: ChannelConfig = serde_json::from_value(json!({ "senderRoles": ["SDS"], "addressing": {
             "always": { "DIPIDs": ["1000000001"], "roles": ["LDSO"] }, "primary": { "roles": ["MSS", "SUP"] } } }))
         .unwrap();
-        let r = resolve("IF-021", &config, &message("", &["1000000004"]), &participants(), None, 0).unwrap();
+        let r = resolve(&config, &message("", &["1000000004"]), &participants(), None, 0).unwrap();
         let pairs: Vec<(&str, &str)> = r.recipients.iter().map(|r| (r.dip_id.as_str(), r.role.as_str())).collect();
         assert_eq!(pairs, [("1000000004", "MSS"), ("1000000004", "SUP"), ("1000000001", "LDSO")], "two roles, two copies; LDSO once");
         assert_eq!(r.a0(), json!({ "primaryRecipients": ["1000000004"], "secondaryRecipients": [], "always": ["1000000001"] }));
-        assert_eq!(resolve("IF-021", &config, &message("", &["1000000009"]), &participants(), None, 0), Err(Msg::PrimaryRecipientInvalid));
-        assert_eq!(resolve("IF-021", &config, &message("", &["1000000001"]), &participants(), None, 0), Err(Msg::PrimaryRecipientRoleInvalid));
+        assert_eq!(resolve(&config, &message("", &["1000000009"]), &participants(), None, 0), Err(Msg::PrimaryRecipientInvalid));
+        assert_eq!(resolve(&config, &message("", &["1000000001"]), &participants(), None, 0), Err(Msg::PrimaryRecipientRoleInvalid));
         let primary_only: ChannelConfig = serde_json::from_value(json!({ "senderRoles": ["SDS"], "addressing": { "primary": { "roles": ["SUP"] } } })).unwrap();
-        assert_eq!(resolve("IF-021", &primary_only, &message("", &[]), &participants(), None, 0), Err(Msg::AddressingError));
+        assert_eq!(resolve(&primary_only, &message("", &[]), &participants(), None, 0), Err(Msg::AddressingError));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! send API's checks, signatures, addressing and status messages.
 
 pub mod addressing;
+pub mod auth;
 pub mod catalogue;
 pub mod codes;
 pub mod config;
+pub mod errors;
 pub mod ingest;
 
 /// Where accepted DIP messages are archived.
