@@ -9,6 +9,8 @@ pub mod codes;
 pub mod config;
 pub mod errors;
 pub mod ingest;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 /// Where accepted DIP messages are archived.
 pub const ARCHIVE_AREA: &str = "dip";

@@ -50,6 +50,8 @@ pub fn outbound_token(list_type: &str, id: &str) -> String {
 
 /// The DIP channel catalogue imported from Elexon's OpenAPI.
 pub const DIP_CATALOGUE: &str = "dip/catalogue";
+/// The digest of the stored catalogue: functions recompile their schemas when it changes.
+pub const DIP_CATALOGUE_ID: &str = "dip/catalogue-id";
 /// A DIP participant (DT-006 id).
 pub fn dip_participant(dip_id: &str) -> String {
     format!("dip/participant/{dip_id}")
