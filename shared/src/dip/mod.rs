@@ -3,6 +3,7 @@
 //! send API's checks, signatures, addressing and status messages.
 
 pub mod catalogue;
+pub mod signature;
 
 /// Where accepted DIP messages are archived.
 pub const ARCHIVE_AREA: &str = "dip";
