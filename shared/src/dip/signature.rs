@@ -413,3 +413,356 @@ fn common_name(subject: &Name) -> Option<&str> {
 fn encode<T: Encode>(value: &T) -> Result<Vec<u8>, SignatureError> {
     value.to_der().map_err(|_| SignatureError::BadCertificate)
 }
+
+#[cfg(all(test, feature = "rsa"))]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use core::str::FromStr;
+    use core::time::Duration;
+
+    use der::asn1::UtcTime;
+    use der::pem::LineEnding;
+    use der::EncodePem;
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::sha2::{Sha256, Sha384};
+    use rsa::RsaPrivateKey;
+    use spki::SubjectPublicKeyInfoOwned;
+    use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+    use der::flagset::FlagSet;
+    use x509_cert::ext::pkix::KeyUsages;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::time::{Time, Validity};
+
+    use crate::common::http::Method;
+    use crate::common::signing::{RsaSigner, RsaVerifier};
+    use crate::testing::block_on;
+
+    // Test-only keys (see tests/fixtures/dip/README.md); certificates are built below.
+    const CA_KEY: &str = include_str!("../../tests/fixtures/dip/ca.key.pem");
+    const ROGUE_CA_KEY: &str = include_str!("../../tests/fixtures/dip/rogue-ca.key.pem");
+    const PARTY_KEY: &str = include_str!("../../tests/fixtures/dip/party.key.pem");
+
+    /// 2026-04-01T12:00:00Z.
+    const NOW: u64 = 1_775_044_800_000;
+    const DAY: u64 = 86_400_000;
+    const CA_NAME: &str = "CN=GlobalSign,O=MHHS-DIP,C=GB";
+    const PARTY: &str = "1000000002";
+    const URL: &str = "https://hub.example.com:8443/dip-channel/IF-021";
+    const BODY: &[u8] = br#"[{"payload":{"CommonBlock":{}}}]"#;
+
+    fn rsa_key(pem: &str) -> RsaPrivateKey {
+        RsaPrivateKey::from_pkcs8_pem(pem).unwrap()
+    }
+
+    fn time(ms: u64) -> Time {
+        Time::UtcTime(UtcTime::from_unix_duration(Duration::from_millis(ms)).unwrap())
+    }
+
+    /// A certificate as a test wants it; [`Leaf::default`] is one the hub accepts at [`NOW`].
+    struct Leaf {
+        cn: String,
+        not_before: u64,
+        not_after: u64,
+        key_usage: Option<FlagSet<KeyUsages>>,
+        issuer_key: &'static str,
+        sha384: bool,
+    }
+
+    impl Default for Leaf {
+        fn default() -> Self {
+            Leaf {
+                cn: format!("energydip-nonprod.{PARTY}"),
+                not_before: NOW - 30 * DAY,
+                not_after: NOW + 365 * DAY,
+                key_usage: Some(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+                issuer_key: CA_KEY,
+                sha384: false,
+            }
+        }
+    }
+
+    impl Leaf {
+        fn der(&self) -> Vec<u8> {
+            let validity = Validity { not_before: time(self.not_before), not_after: time(self.not_after) };
+            let subject = Name::from_str(&format!("CN={},OU=Non-Production,O=Bars Energy,C=GB", self.cn)).unwrap();
+            let spki = SubjectPublicKeyInfoOwned::from_key(rsa_key(PARTY_KEY).to_public_key()).unwrap();
+            let profile = Profile::Manual { issuer: Some(Name::from_str(CA_NAME).unwrap()) };
+            let serial = SerialNumber::from(7u32);
+            let issuer_key = rsa_key(self.issuer_key);
+            let cert = if self.sha384 {
+                let signer = SigningKey::<Sha384>::new(issuer_key);
+                let mut builder = CertificateBuilder::new(profile, serial, validity, subject, spki, &signer).unwrap();
+                if let Some(usage) = self.key_usage {
+                    builder.add_extension(&KeyUsage(usage)).unwrap();
+                }
+                builder.build::<rsa::pkcs1v15::Signature>().unwrap()
+            } else {
+                let signer = SigningKey::<Sha256>::new(issuer_key);
+                let mut builder = CertificateBuilder::new(profile, serial, validity, subject, spki, &signer).unwrap();
+                if let Some(usage) = self.key_usage {
+                    builder.add_extension(&KeyUsage(usage)).unwrap();
+                }
+                builder.build::<rsa::pkcs1v15::Signature>().unwrap()
+            };
+            cert.to_der().unwrap()
+        }
+
+        fn pem(&self) -> String {
+            Certificate::from_der(&self.der()).unwrap().to_pem(LineEnding::LF).unwrap()
+        }
+    }
+
+    /// A self-signed CA certificate named [`CA_NAME`] with `key`.
+    fn ca_pem(key: &str) -> String {
+        let signer = SigningKey::<Sha256>::new(rsa_key(key));
+        let spki = SubjectPublicKeyInfoOwned::from_key(rsa_key(key).to_public_key()).unwrap();
+        let validity = Validity { not_before: time(NOW - 365 * DAY), not_after: time(NOW + 3650 * DAY) };
+        let builder =
+            CertificateBuilder::new(Profile::Root, SerialNumber::from(1u32), validity, Name::from_str(CA_NAME).unwrap(), spki, &signer)
+                .unwrap();
+        builder.build::<rsa::pkcs1v15::Signature>().unwrap().to_pem(LineEnding::LF).unwrap()
+    }
+
+    fn trust(profile: CertificateProfile) -> Trust {
+        Trust { anchors: vec![TrustAnchor::from_pem(&ca_pem(CA_KEY)).unwrap()], revoked: BTreeSet::new(), profile }
+    }
+
+    /// A request as a participant sends it: signed at `now` with the party key.
+    fn signed(method: Method, url: &str, body: &[u8], certificate_pem: &str) -> HttpRequest {
+        let signer = RsaSigner::from_pkcs8(PARTY_KEY.as_bytes()).unwrap();
+        let headers = block_on(sign_headers(&signer, method.as_str(), url, body, NOW, certificate_pem)).unwrap();
+        headers.into_iter().fold(HttpRequest::new(method, "/dip-channel/IF-021").with_body(body.to_vec()), |r, (k, v)| r.with_header(k, v))
+    }
+
+    fn set_header(mut request: HttpRequest, name: &str, value: &str) -> HttpRequest {
+        request.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        request.with_header(name, value)
+    }
+
+    /// Verifies `request` as received on `url`, for [`PARTY`] at [`NOW`].
+    fn check(trust: &Trust, request: &HttpRequest, url: &str) -> Result<Certified, SignatureError> {
+        let received = Received::from_request(request, url)?;
+        block_on(verify(&RsaVerifier, trust, &received, PARTY, NOW))
+    }
+
+    fn check_leaf(leaf: &Leaf) -> Result<Certified, SignatureError> {
+        check(&trust(CertificateProfile::NonProduction), &signed(Method::Post, URL, BODY, &leaf.pem()), URL)
+    }
+
+    #[test]
+    fn content_hash_reads_an_empty_body_as_empty_json() {
+        assert_eq!(content_hash(b""), "RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=");
+        assert_eq!(content_hash(b"{}"), content_hash(b""));
+        assert_ne!(content_hash(b"[]"), content_hash(b""));
+    }
+
+    #[test]
+    fn signature_string_upper_cases_the_verb_and_lower_cases_the_url() {
+        assert_eq!(
+            signature_string("post", "HTTPS://Hub.Example.com:8443/dip-channel/IF-021?A=B", "2026-04-01T12:00:00.000Z", "h="),
+            "POST;https://hub.example.com:8443/dip-channel/if-021?a=b;2026-04-01T12:00:00.000Z;h="
+        );
+    }
+
+    #[test]
+    fn fingerprint_is_lower_case_hex_sha256() {
+        let f = fingerprint(b"abc");
+        assert_eq!(f, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn signature_valid_request_is_accepted_for_its_party() {
+        let leaf = Leaf::default();
+        let certified = check_leaf(&leaf).unwrap();
+        assert_eq!(certified.dip_id, PARTY);
+        assert_eq!(certified.fingerprint, fingerprint(&leaf.der()));
+    }
+
+    #[test]
+    fn signature_headers_are_those_section_10_names() {
+        let request = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        assert_eq!(request.header("X-DIP-Signature-Date"), Some("2026-04-01T12:00:00.000Z"));
+        assert_eq!(request.header("X-DIP-Content-Hash"), Some(content_hash(BODY).as_str()));
+        let pem = B64.decode(request.header("X-DIP-Signature-Certificate").unwrap()).unwrap();
+        assert!(pem.starts_with(b"-----BEGIN CERTIFICATE-----"));
+    }
+
+    #[test]
+    fn signature_without_key_usage_is_accepted() {
+        assert!(check_leaf(&Leaf { key_usage: None, ..Leaf::default() }).is_ok());
+    }
+
+    #[test]
+    fn signature_certificate_outside_its_validity_is_refused() {
+        let expired = Leaf { not_before: NOW - 400 * DAY, not_after: NOW - DAY, ..Leaf::default() };
+        assert_eq!(check_leaf(&expired), Err(SignatureError::Expired));
+        let early = Leaf { not_before: NOW + DAY, ..Leaf::default() };
+        assert_eq!(check_leaf(&early), Err(SignatureError::NotYetValid));
+    }
+
+    #[test]
+    fn signature_certificate_from_another_ca_with_the_same_name_is_refused() {
+        assert_eq!(check_leaf(&Leaf { issuer_key: ROGUE_CA_KEY, ..Leaf::default() }), Err(SignatureError::UntrustedIssuer));
+        // Trusting the rogue CA as well makes the same certificate acceptable.
+        let mut trust = trust(CertificateProfile::NonProduction);
+        trust.anchors.push(TrustAnchor::from_pem(&ca_pem(ROGUE_CA_KEY)).unwrap());
+        let request = signed(Method::Post, URL, BODY, &Leaf { issuer_key: ROGUE_CA_KEY, ..Leaf::default() }.pem());
+        assert!(check(&trust, &request, URL).is_ok());
+    }
+
+    #[test]
+    fn signature_without_trust_anchors_is_refused() {
+        let mut trust = trust(CertificateProfile::NonProduction);
+        trust.anchors.clear();
+        let request = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        assert_eq!(check(&trust, &request, URL), Err(SignatureError::UntrustedIssuer));
+    }
+
+    #[test]
+    fn signature_revoked_certificate_is_refused() {
+        let leaf = Leaf::default();
+        let mut trust = trust(CertificateProfile::NonProduction);
+        trust.revoked.insert(fingerprint(&leaf.der()));
+        let request = signed(Method::Post, URL, BODY, &leaf.pem());
+        assert_eq!(check(&trust, &request, URL), Err(SignatureError::Revoked));
+    }
+
+    #[test]
+    fn signature_certificate_of_another_party_is_refused() {
+        let other = Leaf { cn: "energydip-nonprod.1000000003".into(), ..Leaf::default() };
+        assert_eq!(check_leaf(&other), Err(SignatureError::WrongParty));
+    }
+
+    #[test]
+    fn signature_certificate_without_digital_signature_usage_is_refused() {
+        let leaf = Leaf { key_usage: Some(KeyUsages::KeyEncipherment.into()), ..Leaf::default() };
+        assert_eq!(check_leaf(&leaf), Err(SignatureError::NoSigningUsage));
+    }
+
+    #[test]
+    fn signature_certificate_signed_with_sha384_is_refused() {
+        assert_eq!(check_leaf(&Leaf { sha384: true, ..Leaf::default() }), Err(SignatureError::UnsupportedAlgorithm));
+    }
+
+    #[test]
+    fn signature_certificate_must_follow_the_environment_profile() {
+        let prod = Leaf { cn: format!("energydip-prod.{PARTY}"), ..Leaf::default() };
+        assert_eq!(check_leaf(&prod), Err(SignatureError::WrongEnvironment));
+        let request = signed(Method::Post, URL, BODY, &prod.pem());
+        assert!(check(&trust(CertificateProfile::for_environment("PRD")), &request, URL).is_ok());
+        let nonprod = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        assert_eq!(check(&trust(CertificateProfile::for_environment("PRD")), &nonprod, URL), Err(SignatureError::WrongEnvironment));
+        let odd = Leaf { cn: format!("energydip-nonprod {PARTY}"), ..Leaf::default() };
+        assert_eq!(check_leaf(&odd), Err(SignatureError::BadSubject));
+    }
+
+    #[test]
+    fn signature_over_another_body_is_refused() {
+        let request = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        let tampered = request.clone().with_body(br#"[{"payload":{"CommonBlock":{"x":1}}}]"#.to_vec());
+        assert_eq!(check(&trust(CertificateProfile::NonProduction), &tampered, URL), Err(SignatureError::ContentHashMismatch));
+        // A matching hash header does not help: the signature covers the hash.
+        let rehashed = set_header(tampered.clone(), headers::CONTENT_HASH, &content_hash(&tampered.body));
+        assert_eq!(check(&trust(CertificateProfile::NonProduction), &rehashed, URL), Err(SignatureError::BadSignature));
+    }
+
+    #[test]
+    fn signature_date_must_be_the_signed_one_and_recent() {
+        let trust = trust(CertificateProfile::NonProduction);
+        let request = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        let tampered = set_header(request.clone(), headers::SIGNATURE_DATE, "2026-04-01T12:00:01.000Z");
+        assert_eq!(check(&trust, &tampered, URL), Err(SignatureError::BadSignature));
+        let garbled = set_header(request.clone(), headers::SIGNATURE_DATE, "yesterday");
+        assert_eq!(check(&trust, &garbled, URL), Err(SignatureError::BadDate));
+        let received = Received::from_request(&request, URL).unwrap();
+        let late = NOW + SIGNATURE_DATE_TOLERANCE_MS + 1;
+        assert_eq!(block_on(verify(&RsaVerifier, &trust, &received, PARTY, late)), Err(SignatureError::Stale));
+        let early = NOW - SIGNATURE_DATE_TOLERANCE_MS - 1;
+        assert_eq!(block_on(verify(&RsaVerifier, &trust, &received, PARTY, early)), Err(SignatureError::Stale));
+        assert!(block_on(verify(&RsaVerifier, &trust, &received, PARTY, NOW + SIGNATURE_DATE_TOLERANCE_MS)).is_ok());
+    }
+
+    #[test]
+    fn signature_binds_the_url_and_the_verb() {
+        let trust = trust(CertificateProfile::NonProduction);
+        let request = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        assert_eq!(check(&trust, &request, "https://hub.example.com:8443/dip-channel/IF-022"), Err(SignatureError::BadSignature));
+        assert_eq!(check(&trust, &request, "https://hub.example.com/dip-channel/IF-021"), Err(SignatureError::BadSignature));
+        // Destination is compared lower-cased (§10.3.1).
+        assert!(check(&trust, &request, &URL.to_uppercase()).is_ok());
+        let mut as_delete = request.clone();
+        as_delete.method = Method::Delete;
+        assert_eq!(check(&trust, &as_delete, URL), Err(SignatureError::BadSignature));
+    }
+
+    #[test]
+    fn signature_on_an_empty_body_covers_empty_json() {
+        let request = signed(Method::Delete, URL, b"", &Leaf::default().pem());
+        assert_eq!(request.header(headers::CONTENT_HASH), Some(content_hash(b"{}").as_str()));
+        assert!(check(&trust(CertificateProfile::NonProduction), &request, URL).is_ok());
+    }
+
+    #[test]
+    fn signature_certificate_may_be_base64_der() {
+        let leaf = Leaf::default();
+        let request = set_header(signed(Method::Post, URL, BODY, &leaf.pem()), headers::SIGNATURE_CERTIFICATE, &B64.encode(leaf.der()));
+        assert!(check(&trust(CertificateProfile::NonProduction), &request, URL).is_ok());
+    }
+
+    #[test]
+    fn signature_headers_missing_are_named() {
+        let request = signed(Method::Post, URL, BODY, &Leaf::default().pem());
+        for name in [headers::SIGNATURE, headers::SIGNATURE_DATE, headers::CONTENT_HASH, headers::SIGNATURE_CERTIFICATE] {
+            let mut without = request.clone();
+            without.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            assert_eq!(check(&trust(CertificateProfile::NonProduction), &without, URL).unwrap_err(), SignatureError::MissingHeader(name));
+            let blank = set_header(request.clone(), name, " ");
+            assert_eq!(check(&trust(CertificateProfile::NonProduction), &blank, URL).unwrap_err(), SignatureError::MissingHeader(name));
+        }
+    }
+
+    #[test]
+    fn signature_garbage_headers_are_refused_without_panic() {
+        let trust = trust(CertificateProfile::NonProduction);
+        let leaf = Leaf::default();
+        let request = signed(Method::Post, URL, BODY, &leaf.pem());
+        let der = leaf.der();
+        let garbage: Vec<String> = vec![
+            "%%%".into(),
+            "AAAA".into(),
+            "=".into(),
+            "\u{e9}\u{e9}".into(),
+            B64.encode(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"),
+            B64.encode(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            B64.encode(&der[..der.len() / 2]),
+            B64.encode([&der[..], b"\0"].concat()),
+            B64.encode([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+            B64.encode([0x30, 0x00]),
+            "A".repeat(10_000),
+        ];
+        for value in &garbage {
+            for name in [headers::SIGNATURE, headers::SIGNATURE_DATE, headers::CONTENT_HASH, headers::SIGNATURE_CERTIFICATE] {
+                let result = check(&trust, &set_header(request.clone(), name, value), URL);
+                assert!(result.is_err(), "{name}: {value} accepted");
+            }
+        }
+        let mut flipped = der.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let request = set_header(request, headers::SIGNATURE_CERTIFICATE, &B64.encode(flipped));
+        assert_eq!(check(&trust, &request, URL), Err(SignatureError::UntrustedIssuer));
+    }
+
+    #[test]
+    fn trust_anchor_reads_the_admin_body() {
+        let body = serde_json::to_vec(&CertificatePem { certificate_pem: ca_pem(CA_KEY) }).unwrap();
+        assert_eq!(TrustAnchor::from_admin_json(&body), TrustAnchor::from_pem(&ca_pem(CA_KEY)));
+        assert_eq!(TrustAnchor::from_admin_json(br#"{"certificatePem": "nope"}"#), Err(SignatureError::BadCertificate));
+        assert_eq!(TrustAnchor::from_admin_json(br#"{"pem": "x"}"#), Err(SignatureError::BadCertificate));
+        assert_eq!(TrustAnchor::from_pem(&Leaf::default().pem().replace("CERTIFICATE", "X509 CRL")), Err(SignatureError::BadCertificate));
+        assert!(TrustAnchor::from_pem(&format!("\n  {}\n", ca_pem(CA_KEY))).is_ok());
+        assert!(SignatureError::WrongParty.to_string().contains("another DIP participant"));
+    }
+}
