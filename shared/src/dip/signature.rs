@@ -756,6 +756,24 @@ mod tests {
     }
 
     #[test]
+    fn signature_from_openssl_is_accepted() {
+        // Certificates and signature made by OpenSSL (tests/fixtures/dip/README.md).
+        const SIGNED_AT: &str = "2026-12-02T03:43:46.000Z";
+        const SIGNATURE: &str = "q4IuT0o9WWs2p8V/1HrQIW9SppS5oTLbhbOkyg831ZfPS4GI5OMgu3SynAUjO/UrkeBmWd02gh+wzzLcemSX5sALrmRJ5YciArsJOA4JyLG6IZuU3PDAsCbqGSiZoYbCTVUIIfoU7FTIYkkZt/VZS39MI4obfYYqEwFY+Z/sJ08sPiUaCVuhYotKNMMPuA1YNeF/qQP5WkZP4yLNqgbLDP+2Kdj+ELY3fDSdVahUrARylrdaaSHaD51PiMexdpdnpOBAT3tOOoh5Y9xM3q3EWhW5yqvjuQZIjwXpeeL2tgHpSDX5IVLdv8jjLa9June1/jRqmSnPB9bzsa1US6jJoA==";
+        let trust = Trust {
+            anchors: vec![TrustAnchor::from_pem(include_str!("../../tests/fixtures/dip/openssl-ca.pem")).unwrap()],
+            revoked: BTreeSet::new(),
+            profile: CertificateProfile::NonProduction,
+        };
+        let body = br#"[{"payload":{}}]"#;
+        let certificate = B64.encode(include_str!("../../tests/fixtures/dip/openssl-leaf.pem"));
+        let headers = SignatureHeaders { signature: SIGNATURE, date: SIGNED_AT, content_hash: &content_hash(body), certificate: &certificate };
+        let received = Received { method: "POST", url: "https://hub.example.com/dip-channel/IF-021", headers, body };
+        let now = parse_rfc3339(SIGNED_AT).unwrap() + 2000;
+        assert_eq!(block_on(verify(&RsaVerifier, &trust, &received, "1000000002", now)).unwrap().dip_id, "1000000002");
+    }
+
+    #[test]
     fn trust_anchor_reads_the_admin_body() {
         let body = serde_json::to_vec(&CertificatePem { certificate_pem: ca_pem(CA_KEY) }).unwrap();
         assert_eq!(TrustAnchor::from_admin_json(&body), TrustAnchor::from_pem(&ca_pem(CA_KEY)));
