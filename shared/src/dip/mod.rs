@@ -11,6 +11,7 @@ pub mod errors;
 pub mod ingest;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod signature;
 
 /// Where accepted DIP messages are archived.
 pub const ARCHIVE_AREA: &str = "dip";
