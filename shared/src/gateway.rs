@@ -6,6 +6,14 @@
 pub use crate::host::Function;
 pub use crate::common::refusal::Refusal;
 
+/// What the host knows of a request beyond its bytes: the caller's address and the URL as the
+/// caller addressed it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Edge<'a> {
+    pub remote_ip: Option<&'a str>,
+    pub addressed_url: Option<&'a str>,
+}
+
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
@@ -39,8 +47,16 @@ impl Route {
     }
 }
 
-/// Bodies the gateway reads at most for any route.
+/// Bodies the gateway takes on routes that name no other limit.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1_048_576;
+/// The admin API takes seed bundles and the DIP catalogue (KV values stop at 25 MiB).
+pub const ADMIN_MAX_BODY_BYTES: usize = 24 * 1_048_576;
+/// The most any route takes: what hosts read of a body before the route's own limit applies.
+pub const MAX_READ_BYTES: usize = if ADMIN_MAX_BODY_BYTES > crate::dip::ingest::MAX_BATCH_BYTES {
+    ADMIN_MAX_BODY_BYTES
+} else {
+    crate::dip::ingest::MAX_BATCH_BYTES
+};
 
 /// The route for `path`, or `None` (the gateway answers the owning protocol's 404).
 pub fn route(path: &str) -> Option<Route> {
@@ -51,7 +67,7 @@ pub fn route(path: &str) -> Option<Route> {
         ["letterbox", "v1" | "v2", "post"] => r(Function::Send, Guard::Participant, crate::ots::MAX_MESSAGE_BYTES),
         ["directory", "v1" | "v2", "entry"] => r(Function::Directory, Guard::Participant, GATEWAY_MAX_BODY_BYTES),
         ["oauth2", "token"] => r(Function::Token, Guard::Open, GATEWAY_MAX_BODY_BYTES),
-        ["admin", "v1", ..] => r(Function::Admin, Guard::Admin, GATEWAY_MAX_BODY_BYTES),
+        ["admin", "v1", ..] => r(Function::Admin, Guard::Admin, ADMIN_MAX_BODY_BYTES),
         ["dip-channel", _] | ["validate", _, _] => r(Function::Send, Guard::DipKey, crate::dip::ingest::MAX_BATCH_BYTES),
         _ => None,
     }
@@ -97,6 +113,9 @@ pub mod trusted {
         serde_json::from_slice(&B64.decode(header).ok()?).ok()
     }
     pub const REMOTE_IP: &str = "x-switchyard-remote-ip";
+    /// The URL as the caller addressed it (scheme, host, port, path, query), which DIP
+    /// signatures cover.
+    pub const ADDRESSED_URL: &str = "x-switchyard-addressed-url";
     /// The DIP ID whose API key the caller presented.
     pub const DIP_KEY_OWNER: &str = "x-switchyard-dip-key-owner";
     pub const AUTH_KIND: &str = "x-switchyard-auth";

@@ -8,7 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::common::http::{HttpRequest, HttpResponse};
-use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Signer, Unique};
+use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Signer, Unique, Verifier};
 
 pub trait Host: Clock + Entropy {
     type Kv: KeyValue;
@@ -17,6 +17,7 @@ pub trait Host: Clock + Entropy {
     type Unique: Unique;
     type Http: HttpClient;
     type Signer: Signer;
+    type Verifier: Verifier;
 
     fn kv(&self) -> PortResult<&Self::Kv>;
     fn archive(&self) -> PortResult<&Self::Archive>;
@@ -26,6 +27,8 @@ pub trait Host: Clock + Entropy {
     fn settings(&self) -> &Settings;
     /// The hub's RSA signer, from the `SWITCHYARD_SIGNING_KEY` secret.
     async fn signer(&self) -> PortResult<Self::Signer>;
+    /// RSA signature verification (DIP message signatures and their certificates).
+    fn verifier(&self) -> &Self::Verifier;
     /// An operational error for the host's log. Never pass secrets or message bodies.
     fn log_error(&self, message: &str);
 }

@@ -20,6 +20,7 @@ use crate::ports::{OutboundError, PortResult};
 #[serde(tag = "protocol", rename_all = "lowercase")]
 pub enum Payload {
     Ots(crate::ots::delivery::Letterbox),
+    Dip(crate::dip::delivery::Publication),
 }
 
 /// A delivery job of any protocol, as the broker carries it.
@@ -29,6 +30,7 @@ impl Addressed for Payload {
     fn recipient(&self) -> (&str, &str) {
         match self {
             Payload::Ots(p) => p.recipient(),
+            Payload::Dip(p) => p.recipient(),
         }
     }
 }
@@ -37,26 +39,43 @@ impl Rules for Payload {
     fn archive_area(&self) -> &'static str {
         match self {
             Payload::Ots(p) => p.archive_area(),
+            Payload::Dip(p) => p.archive_area(),
         }
     }
     fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
         match self {
             Payload::Ots(p) => p.classify(answer),
+            Payload::Dip(p) => p.classify(answer),
         }
     }
     fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
         match self {
             Payload::Ots(p) => p.push(url, payload, credential),
+            Payload::Dip(p) => p.push(url, payload, credential),
         }
     }
     async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy> {
         match self {
             Payload::Ots(p) => p.policy(host).await,
+            Payload::Dip(p) => p.policy(host).await,
+        }
+    }
+    fn endpoint_key(&self) -> String {
+        match self {
+            Payload::Ots(p) => p.endpoint_key(),
+            Payload::Dip(p) => p.endpoint_key(),
+        }
+    }
+    fn unregistered(&self) -> Outcome {
+        match self {
+            Payload::Ots(p) => p.unregistered(),
+            Payload::Dip(p) => p.unregistered(),
         }
     }
     fn ended(&self, payload: &[u8], why: Ending, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
         match self {
             Payload::Ots(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Ots(r.job) })),
+            Payload::Dip(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Dip(r.job) })),
         }
     }
 }
@@ -81,7 +100,7 @@ mod tests {
         let old = br#"{"messageId":"m1","protocol":"ots","archiveKey":"ots/2026/11/23/m1.json","recipientListType":"RCPID","recipient":"BCBX","routingID":"residentialSwitchMatchRequest","acceptedAtMs":5,"attempts":2}"#;
         let job = DeliveryJob::from_json(old).expect("old job reads");
         assert_eq!(job.attempts, 2);
-        let Payload::Ots(l) = &job.payload;
+        let Payload::Ots(l) = &job.payload else { panic!("an OTS job") };
         assert_eq!((l.recipient_list_type.as_str(), l.recipient.as_str()), ("RCPID", "BCBX"));
         let again: serde_json::Value = serde_json::from_str(&job.to_json()).unwrap();
         assert_eq!(again, serde_json::from_slice::<serde_json::Value>(old).unwrap());

@@ -128,6 +128,15 @@ impl Signer for NoSigner {
     }
 }
 
+/// Verifies nothing: the core's own signature tests use the portable verifier directly.
+pub struct NoVerifier;
+
+impl crate::ports::Verifier for NoVerifier {
+    async fn verify(&self, _spki_der: &[u8], _data: &[u8], _signature: &[u8]) -> PortResult<bool> {
+        Err(PortError::new("no verifier in the in-memory host"))
+    }
+}
+
 pub struct MemHost {
     pub clock: ManualClock,
     pub kv: MemKv,
@@ -194,6 +203,7 @@ impl Host for MemHost {
     type Unique = MemKv;
     type Http = ScriptedHttp;
     type Signer = NoSigner;
+    type Verifier = NoVerifier;
 
     fn kv(&self) -> PortResult<&MemKv> {
         Ok(&self.kv)
@@ -215,6 +225,9 @@ impl Host for MemHost {
     }
     async fn signer(&self) -> PortResult<NoSigner> {
         Ok(NoSigner)
+    }
+    fn verifier(&self) -> &NoVerifier {
+        &NoVerifier
     }
     fn log_error(&self, message: &str) {
         self.errors.borrow_mut().push(message.into());

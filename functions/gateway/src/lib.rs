@@ -7,7 +7,7 @@
 use switchyard_core::common::auth::{self, AuthFailure};
 use switchyard_core::common::http::{HttpRequest, HttpResponse};
 use switchyard_core::common::ratelimit::Decision;
-use switchyard_core::gateway::{self, trusted, Guard, Refusal};
+use switchyard_core::gateway::{self, trusted, Edge, Guard, Refusal};
 use switchyard_core::host::Host;
 use switchyard_core::host::Forward;
 use switchyard_core::ports::Throttle;
@@ -18,18 +18,18 @@ switchyard_host_cloudflare::gateway_entry!(crate::handle);
 #[cfg(target_os = "wasi")]
 switchyard_host_spin::gateway_entry!(crate::handle);
 
-/// `declared_len` is the request's Content-Length when the host did not read a body that
+/// `edge` is what the host knew of the request; `declared_len` is the request's Content-Length when the host did not read a body that
 /// large; otherwise the body is in `req`.
 pub async fn handle(
     host: &impl Host,
     fwd: &impl Forward,
     throttle: &impl Throttle,
     mut req: HttpRequest,
-    remote_ip: Option<&str>,
+    edge: Edge<'_>,
     declared_len: Option<usize>,
 ) -> HttpResponse {
     let path = req.path().to_string();
-    match admit(host, throttle, &mut req, &path, remote_ip, declared_len).await {
+    match admit(host, throttle, &mut req, &path, edge, declared_len).await {
         Ok(route) => match fwd.forward(route.function, req).await {
             Ok(resp) => resp,
             Err(e) => refuse(&path, logged(host, &format!("forward to {}: {}", route.function.name(), e.0))),
@@ -44,7 +44,7 @@ async fn admit(
     throttle: &impl Throttle,
     req: &mut HttpRequest,
     path: &str,
-    remote_ip: Option<&str>,
+    edge: Edge<'_>,
     declared_len: Option<usize>,
 ) -> Result<gateway::Route, Refusal> {
     let route = gateway::route(path).ok_or(Refusal::NotFound)?;
@@ -87,8 +87,11 @@ async fn admit(
             }
         }
     }
-    if let Some(ip) = remote_ip {
+    if let Some(ip) = edge.remote_ip {
         req.headers.push((trusted::REMOTE_IP.into(), ip.into()));
+    }
+    if let Some(url) = edge.addressed_url {
+        req.headers.push((trusted::ADDRESSED_URL.into(), url.into()));
     }
     gateway::admit_size(&route, declared_len.unwrap_or(req.body.len()))?;
     Ok(route)

@@ -194,7 +194,7 @@ macro_rules! fetch_entry {
 }
 
 /// The gateway Worker: `gateway_entry!(handle)` calls
-/// `handle(&CfHost, &impl Forward, &impl Throttle, HttpRequest, remote_ip, declared_len)`
+/// `handle(&CfHost, &impl Forward, &impl Throttle, HttpRequest, Edge, declared_len)`
 /// for every request, and defines the `RateLimiter` Durable Object class it throttles with.
 #[macro_export]
 macro_rules! gateway_entry {
@@ -207,8 +207,10 @@ macro_rules! gateway_entry {
                 cf::kick_sweep(&env, &ctx);
                 let host = cf::CfHost::from_env(&env);
                 let remote_ip = cf::remote_ip(&req);
-                let (core_req, oversize) = cf::read_request(req, ::switchyard_core::gateway::GATEWAY_MAX_BODY_BYTES).await?;
-                let resp = $handler(&host, &cf::Services(&env, &host), &cf::Windows(&env), core_req, remote_ip.as_deref(), oversize).await;
+                let addressed_url = req.url()?.to_string();
+                let (core_req, oversize) = cf::read_request(req, ::switchyard_core::gateway::MAX_READ_BYTES).await?;
+                let edge = ::switchyard_core::gateway::Edge { remote_ip: remote_ip.as_deref(), addressed_url: Some(&addressed_url) };
+                let resp = $handler(&host, &cf::Services(&env, &host), &cf::Windows(&env), core_req, edge, oversize).await;
                 cf::to_worker_response(resp)
             }
 

@@ -371,6 +371,7 @@ impl switchyard_core::host::Host for CfHost {
     type Unique = CfUnique;
     type Http = CfHttp;
     type Signer = WebCryptoSigner;
+    type Verifier = WebCryptoVerifier;
 
     fn kv(&self) -> PortResult<&CfKv> {
         unbound(&self.kv, || CfKv::from_env(&self.env, self.generation.clone()).ok(), bindings::KV)
@@ -395,6 +396,9 @@ impl switchyard_core::host::Host for CfHost {
         let pem = self.settings.signing_key.as_deref().ok_or_else(|| PortError::new("SWITCHYARD_SIGNING_KEY is not set"))?;
         WebCryptoSigner::from_pkcs8(pem.as_bytes()).await
     }
+    fn verifier(&self) -> &WebCryptoVerifier {
+        &WebCryptoVerifier
+    }
     fn log_error(&self, message: &str) {
         worker::console_error!("{message}");
     }
@@ -408,7 +412,7 @@ pub async fn serve(
     handler: impl AsyncFnOnce(&CfHost, HttpRequest) -> HttpResponse,
 ) -> worker::Result<worker::Response> {
     let host = CfHost::from_env(env);
-    let (core_req, _) = read_request(req, switchyard_core::gateway::GATEWAY_MAX_BODY_BYTES).await?;
+    let (core_req, _) = read_request(req, switchyard_core::gateway::MAX_READ_BYTES).await?;
     if let Some(g) = core_req.header(GENERATION_HEADER) {
         assume_generation(host.generation(), g);
     }

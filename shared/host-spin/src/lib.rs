@@ -212,6 +212,7 @@ impl Host for SpinHost {
     type Unique = SpinUnique;
     type Http = SpinHttp;
     type Signer = switchyard_core::common::signing::RsaSigner;
+    type Verifier = switchyard_core::common::signing::RsaVerifier;
 
     fn kv(&self) -> PortResult<&SpinKv> {
         opened(&self.kv)
@@ -234,6 +235,9 @@ impl Host for SpinHost {
     async fn signer(&self) -> PortResult<switchyard_core::common::signing::RsaSigner> {
         let pem = self.settings.signing_key.as_deref().ok_or_else(|| PortError::new("switchyard_signing_key is not set"))?;
         switchyard_core::common::signing::RsaSigner::from_pkcs8(pem.as_bytes())
+    }
+    fn verifier(&self) -> &switchyard_core::common::signing::RsaVerifier {
+        &switchyard_core::common::signing::RsaVerifier
     }
     fn log_error(&self, message: &str) {
         eprintln!("{message}");
@@ -328,7 +332,7 @@ macro_rules! http_entry {
 }
 
 /// The gateway component: `gateway_entry!(handle)` calls
-/// `handle(&SpinHost, &impl Forward, &impl Throttle, HttpRequest, remote_ip, declared_len)`.
+/// `handle(&SpinHost, &impl Forward, &impl Throttle, HttpRequest, Edge, declared_len)`.
 #[macro_export]
 macro_rules! gateway_entry {
     ($handler:path) => {
@@ -339,7 +343,9 @@ macro_rules! gateway_entry {
             async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
                 let host = sp::SpinHost::open();
                 let remote_ip = sp::remote_ip(&req);
-                let resp = $handler(&host, &sp::Chaining, &sp::Windows(&host), sp::from_spin_request(&req), remote_ip.as_deref(), None).await;
+                let addressed_url = req.header("spin-full-url").and_then(|v| v.as_str()).map(str::to_string);
+                let edge = ::switchyard_core::gateway::Edge { remote_ip: remote_ip.as_deref(), addressed_url: addressed_url.as_deref() };
+                let resp = $handler(&host, &sp::Chaining, &sp::Windows(&host), sp::from_spin_request(&req), edge, None).await;
                 sp::to_spin_response(resp)
             }
         }

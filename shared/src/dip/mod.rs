@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod codes;
 pub mod config;
+pub mod delivery;
 pub mod errors;
 pub mod ingest;
 #[cfg(feature = "schema")]

@@ -84,6 +84,16 @@ pub trait Rules: broker::Addressed + Clone + Serialize + DeserializeOwned {
     fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest;
     /// How long and how often this job is retried.
     async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy>;
+    /// Where the recipient's endpoint is recorded (its sealed credentials are bound to it).
+    fn endpoint_key(&self) -> String {
+        let (list_type, id) = self.recipient();
+        keys::endpoint(list_type, id)
+    }
+    /// What it means that the recipient has no endpoint registered: delivery ends, or the
+    /// job waits (under the policy) for the recipient to register one.
+    fn unregistered(&self) -> Outcome {
+        Outcome::Failed(Ending::NoRoute)
+    }
     /// What delivery ending for `why` sends back, if anything. `Err` is a log line: the
     /// protocol wanted to reply and could not (the reply is then not sent).
     fn ended(&self, payload: &[u8], why: Ending, settings: &crate::host::Settings) -> Result<Option<Reply<Self>>, String>;
@@ -110,9 +120,13 @@ async fn attempt_job<P: Rules>(host: &impl Host, job: &Job<P>, payload: Option<V
         return Ok(Finished::Unreadable);
     };
     let (list_type, id) = job.payload.recipient();
-    let record_key = keys::endpoint(list_type, id);
+    let record_key = job.payload.endpoint_key();
     let Some(stored) = store::get_json::<Endpoint>(host.kv()?, &record_key).await? else {
-        return end(host, job, &payload, Ending::NoRoute).await;
+        return match job.payload.unregistered() {
+            Outcome::Retry => retry(host, job, &payload).await,
+            Outcome::Failed(why) => end(host, job, &payload, why).await,
+            Outcome::Delivered => end(host, job, &payload, Ending::NoRoute).await,
+        };
     };
     let settings = host.settings();
     // Checked again before every call: an endpoint registered under older rules, or a

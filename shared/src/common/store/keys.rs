@@ -75,6 +75,10 @@ pub fn dip_trust_anchor_prefix() -> &'static str {
 pub fn dip_revoked(sha256_hex: &str) -> String {
     format!("dip/revoked/{sha256_hex}")
 }
+/// A recipient's publication webhook on one DIP channel (`/dip-channel/{id}/pubconfig/{recipient}`).
+pub fn dip_pubconfig(channel: &str, recipient: &str) -> String {
+    format!("dip/pubconfig/{channel}/{recipient}")
+}
 /// An MPAN's appointment history (MAMS). Not configuration the hosts cache: a million of them.
 pub fn mams(mpan_core: &str) -> String {
     format!("mams/{mpan_core}")
