@@ -19,17 +19,28 @@ pub const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Bundles the component at `root` (its own body at the top, what it uses under `$defs`).
 pub fn bundle(spec: &mut Spec, root: &Location) -> Result<Value, ImportError> {
-    let mut bundler = Bundler { spec, names: BTreeMap::new(), defs: BTreeMap::new() };
+    let mut bundler = Bundler {
+        spec,
+        names: BTreeMap::new(),
+        defs: BTreeMap::new(),
+    };
     let body = bundler.spec.get(root)?.clone();
     let mut top = match bundler.schema(&root.file, body)? {
         Value::Object(map) => map,
-        other => return Err(crate::error::missing(format!("an object schema at {root:?}, found {other}"))),
+        other => {
+            return Err(crate::error::missing(format!(
+                "an object schema at {root:?}, found {other}"
+            )))
+        }
     };
     let mut out = Map::new();
     out.insert("$schema".into(), DRAFT_2020_12.into());
     out.append(&mut top);
     if !bundler.defs.is_empty() {
-        out.insert("$defs".into(), Value::Object(bundler.defs.into_iter().collect()));
+        out.insert(
+            "$defs".into(),
+            Value::Object(bundler.defs.into_iter().collect()),
+        );
     }
     Ok(Value::Object(out))
 }
@@ -44,12 +55,16 @@ struct Bundler<'a> {
 
 impl Bundler<'_> {
     fn schema(&mut self, file: &str, schema: Value) -> Result<Value, ImportError> {
-        let Value::Object(map) = schema else { return Ok(schema) };
+        let Value::Object(map) = schema else {
+            return Ok(schema);
+        };
         let mut map = convert::node(map)?;
         for (keyword, value) in map.iter_mut() {
             let keyword = keyword.as_str();
             if keyword == "$ref" {
-                let Value::String(reference) = value else { continue };
+                let Value::String(reference) = value else {
+                    continue;
+                };
                 let name = self.define(file, reference)?;
                 *value = Value::String(format!("#/$defs/{}", pointer_escape(&name)));
             } else if SCHEMA_MAPS.contains(&keyword) {

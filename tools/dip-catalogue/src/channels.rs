@@ -36,14 +36,26 @@ pub fn find(spec: &mut Spec) -> Result<BTreeMap<String, Events>, ImportError> {
 
 /// `(channel, event code, payload component)` for each `/validate/{IF}/{Event}` path.
 fn validate_paths(spec: &mut Spec) -> Result<Vec<(String, String, Location)>, ImportError> {
-    let paths = spec.load(SUBMIT_EVENTS)?.get("paths").cloned().unwrap_or_default();
-    let Value::Object(paths) = paths else { return Err(missing("paths in SubmitEvents")) };
+    let paths = spec
+        .load(SUBMIT_EVENTS)?
+        .get("paths")
+        .cloned()
+        .unwrap_or_default();
+    let Value::Object(paths) = paths else {
+        return Err(missing("paths in SubmitEvents"));
+    };
     let mut found = Vec::new();
     for (path, item) in &paths {
-        let Some(rest) = path.strip_prefix("/validate/") else { continue };
-        let Some((channel, event)) = rest.split_once('/') else { continue };
+        let Some(rest) = path.strip_prefix("/validate/") else {
+            continue;
+        };
+        let Some((channel, event)) = rest.split_once('/') else {
+            continue;
+        };
         let reference = item
-            .pointer("/post/requestBody/content/application~1json/schema/items/properties/payload/$ref")
+            .pointer(
+                "/post/requestBody/content/application~1json/schema/items/properties/payload/$ref",
+            )
             .and_then(Value::as_str)
             .ok_or_else(|| missing(format!("a payload $ref for {path}")))?;
         let payload = spec.resolve(reference, SUBMIT_EVENTS)?;
@@ -80,7 +92,10 @@ fn payload_variants(spec: &mut Spec, channel: &str) -> Result<Events, ImportErro
     let mut candidates: BTreeMap<String, Vec<Location>> = BTreeMap::new();
     for variant in variants {
         for code in s0_enum(spec, &variant, "eventCode")? {
-            candidates.entry(strip_brackets(&code).to_owned()).or_default().push(variant.clone());
+            candidates
+                .entry(strip_brackets(&code).to_owned())
+                .or_default()
+                .push(variant.clone());
         }
     }
     let mut events = Events::new();
@@ -89,7 +104,11 @@ fn payload_variants(spec: &mut Spec, channel: &str) -> Result<Events, ImportErro
         let chosen = match variants.iter().find(|v| v.name() == named) {
             Some(v) => v.clone(),
             None if variants.len() == 1 => variants[0].clone(),
-            None => return Err(missing(format!("one {channel} variant for event code {code}"))),
+            None => {
+                return Err(missing(format!(
+                    "one {channel} variant for event code {code}"
+                )))
+            }
         };
         events.insert(code, chosen);
     }
@@ -97,8 +116,19 @@ fn payload_variants(spec: &mut Spec, channel: &str) -> Result<Events, ImportErro
 }
 
 /// The enum of `CommonBlock.S0.<field>` in a payload component, following `$ref`s on the way.
-pub fn s0_enum(spec: &mut Spec, payload: &Location, field: &str) -> Result<Vec<String>, ImportError> {
-    let path = ["properties", "CommonBlock", "properties", "S0", "properties", field];
+pub fn s0_enum(
+    spec: &mut Spec,
+    payload: &Location,
+    field: &str,
+) -> Result<Vec<String>, ImportError> {
+    let path = [
+        "properties",
+        "CommonBlock",
+        "properties",
+        "S0",
+        "properties",
+        field,
+    ];
     let mut at = payload.clone();
     let mut node = spec.get(&at)?.clone();
     for step in path {
@@ -106,22 +136,33 @@ pub fn s0_enum(spec: &mut Spec, payload: &Location, field: &str) -> Result<Vec<S
             at = spec.resolve(reference, &at.file)?;
             node = spec.get(&at)?.clone();
         }
-        node = node.get(step).cloned().ok_or_else(|| {
-            missing(format!("CommonBlock.S0.{field} in {}", payload.name()))
-        })?;
+        node = node
+            .get(step)
+            .cloned()
+            .ok_or_else(|| missing(format!("CommonBlock.S0.{field} in {}", payload.name())))?;
     }
-    strings(node.get("enum"), &format!("an S0.{field} enum in {}", payload.name()))
+    strings(
+        node.get("enum"),
+        &format!("an S0.{field} enum in {}", payload.name()),
+    )
 }
 
 fn strings(value: Option<&Value>, what: &str) -> Result<Vec<String>, ImportError> {
     value
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
         .filter(|items| !items.is_empty())
         .ok_or_else(|| missing(what))
 }
 
 /// `[InitialRegistration]` -> `InitialRegistration`.
 pub fn strip_brackets(code: &str) -> &str {
-    code.strip_prefix('[').and_then(|c| c.strip_suffix(']')).unwrap_or(code)
+    code.strip_prefix('[')
+        .and_then(|c| c.strip_suffix(']'))
+        .unwrap_or(code)
 }

@@ -22,8 +22,15 @@ pub const SCHEMA_SINGLES: &[&str] = &["items", "additionalProperties", "not"];
 /// Keywords whose value is a list of subschemas.
 pub const SCHEMA_LISTS: &[&str] = &["allOf", "oneOf", "anyOf"];
 
-const DROPPED: &[&str] =
-    &["description", "example", "examples", "title", "xml", "discriminator", "externalDocs"];
+const DROPPED: &[&str] = &[
+    "description",
+    "example",
+    "examples",
+    "title",
+    "xml",
+    "discriminator",
+    "externalDocs",
+];
 
 /// Converts the keywords of one schema node that are not subschemas.
 pub fn node(mut schema: Map<String, Value>) -> Result<Map<String, Value>, ImportError> {
@@ -62,7 +69,10 @@ fn add_null(schema: &mut Map<String, Value>) {
     match schema.get_mut("type") {
         Some(Value::String(single)) => {
             let single = std::mem::take(single);
-            schema.insert("type".into(), Value::Array(vec![single.into(), "null".into()]));
+            schema.insert(
+                "type".into(),
+                Value::Array(vec![single.into(), "null".into()]),
+            );
         }
         Some(Value::Array(types)) if !types.contains(&"null".into()) => types.push("null".into()),
         _ => {}
@@ -152,7 +162,10 @@ mod tests {
     #[test]
     fn nullable_adds_null_to_type_and_enum() {
         let out = convert(json!({"type": "string", "nullable": true, "enum": ["T", "F"]}));
-        assert_eq!(out, json!({"type": ["string", "null"], "enum": ["T", "F", null]}));
+        assert_eq!(
+            out,
+            json!({"type": ["string", "null"], "enum": ["T", "F", null]})
+        );
         let already = convert(json!({"type": "string", "nullable": true, "enum": ["1", null]}));
         assert_eq!(already["enum"], json!(["1", null]));
         let not_nullable = convert(json!({"type": "string", "nullable": false}));
@@ -161,14 +174,21 @@ mod tests {
 
     #[test]
     fn boolean_exclusive_bounds_become_numbers() {
-        let out = convert(json!({"type": "number", "minimum": 0, "exclusiveMinimum": true,
-                                 "maximum": 9, "exclusiveMaximum": false}));
-        assert_eq!(out, json!({"type": "number", "exclusiveMinimum": 0, "maximum": 9}));
+        let out = convert(
+            json!({"type": "number", "minimum": 0, "exclusiveMinimum": true,
+                                 "maximum": 9, "exclusiveMaximum": false}),
+        );
+        assert_eq!(
+            out,
+            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 9})
+        );
     }
 
     #[test]
     fn documentation_is_dropped_and_format_kept() {
-        let out = convert(json!({"type": "string", "format": "byte", "description": "d", "example": "e"}));
+        let out = convert(
+            json!({"type": "string", "format": "byte", "description": "d", "example": "e"}),
+        );
         assert_eq!(out, json!({"type": "string", "format": "byte"}));
     }
 }

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum ImportError {
     /// A spec file could not be read.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A spec file is not YAML the importer can read.
     Yaml { path: PathBuf, message: String },
     /// A `$ref` names a file the spec directory does not hold, or a place its file lacks.
@@ -15,7 +18,10 @@ pub enum ImportError {
     /// The spec lacks something the catalogue is built from (a path, a block, an enum).
     Missing { what: String },
     /// A `pattern` uses a regex construct the ASCII-digit rewrite cannot express.
-    Pattern { pattern: String, reason: &'static str },
+    Pattern {
+        pattern: String,
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for ImportError {

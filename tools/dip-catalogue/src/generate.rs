@@ -53,7 +53,10 @@ pub fn instance(schema: &Value) -> Result<Value, GenerateError> {
     if errors.is_empty() {
         Ok(value)
     } else {
-        Err(GenerateError(format!("generated value fails its schema: {}", errors.join("; "))))
+        Err(GenerateError(format!(
+            "generated value fails its schema: {}",
+            errors.join("; ")
+        )))
     }
 }
 
@@ -65,8 +68,13 @@ pub fn set(target: &mut Value, pointer: &str, value: Value) -> Result<(), Genera
         return Ok(());
     }
     let bad = || GenerateError(format!("cannot set {pointer:?}"));
-    let Some(rest) = pointer.strip_prefix('/') else { return Err(bad()) };
-    let tokens: Vec<String> = rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    let Some(rest) = pointer.strip_prefix('/') else {
+        return Err(bad());
+    };
+    let tokens: Vec<String> = rest
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
     let (last, parents) = tokens.split_last().ok_or_else(bad)?;
     let mut node = target;
     for token in parents {
@@ -75,7 +83,7 @@ pub fn set(target: &mut Value, pointer: &str, value: Value) -> Result<(), Genera
         }
         node = match node {
             Value::Object(map) => map.entry(token.clone()).or_insert(Value::Null),
-            Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get_mut(i)).ok_or_else(bad)?,
+            Value::Array(items) => index(items, token).ok_or_else(bad)?,
             _ => return Err(bad()),
         };
     }
@@ -88,14 +96,14 @@ pub fn set(target: &mut Value, pointer: &str, value: Value) -> Result<(), Genera
         }
         Value::Array(items) if last == "-" => items.push(value),
         Value::Array(items) => {
-            *token_index(items, last).ok_or_else(bad)? = value;
+            *index(items, last).ok_or_else(bad)? = value;
         }
         _ => return Err(bad()),
     }
     Ok(())
 }
 
-fn token_index<'a>(items: &'a mut [Value], token: &str) -> Option<&'a mut Value> {
+fn index<'a>(items: &'a mut [Value], token: &str) -> Option<&'a mut Value> {
     token.parse::<usize>().ok().and_then(|i| items.get_mut(i))
 }
 
@@ -105,7 +113,10 @@ pub fn validation_errors(schema: &Value, instance: &Value) -> Result<Vec<String>
         .should_validate_formats(true)
         .build(schema)
         .map_err(|e| GenerateError(format!("schema does not compile: {e}")))?;
-    Ok(validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path())).collect())
+    Ok(validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect())
 }
 
 struct Generator<'a> {
@@ -114,13 +125,20 @@ struct Generator<'a> {
 
 impl Generator<'_> {
     /// `hint` is the `$defs` name the schema was reached through, if any.
-    fn value(&self, schema: &Value, hint: Option<&str>, depth: usize) -> Result<Value, GenerateError> {
+    fn value(
+        &self,
+        schema: &Value,
+        hint: Option<&str>,
+        depth: usize,
+    ) -> Result<Value, GenerateError> {
         if depth > MAX_DEPTH {
             return Err(GenerateError("schema recursion too deep".into()));
         }
         let map = match schema {
             Value::Bool(true) => return Ok(Value::Null),
-            Value::Bool(false) => return Err(GenerateError("schema `false` admits nothing".into())),
+            Value::Bool(false) => {
+                return Err(GenerateError("schema `false` admits nothing".into()))
+            }
             Value::Object(map) => map,
             other => return Err(GenerateError(format!("not a schema: {other}"))),
         };
@@ -133,7 +151,9 @@ impl Generator<'_> {
         }
         if let Some(Value::Array(values)) = map.get("enum") {
             let first = values.iter().find(|v| !v.is_null()).or(values.first());
-            return first.cloned().ok_or_else(|| GenerateError("empty enum".into()));
+            return first
+                .cloned()
+                .ok_or_else(|| GenerateError("empty enum".into()));
         }
         for keyword in ["oneOf", "anyOf"] {
             if let Some(Value::Array(branches)) = map.get(keyword) {
@@ -159,28 +179,45 @@ impl Generator<'_> {
             .strip_prefix("#/$defs/")
             .ok_or_else(|| GenerateError(format!("$ref {reference:?} is not into $defs")))?;
         let pointer = &reference[1..];
-        let target = self.root.pointer(pointer).ok_or_else(|| GenerateError(format!("no {reference}")))?;
+        let target = self
+            .root
+            .pointer(pointer)
+            .ok_or_else(|| GenerateError(format!("no {reference}")))?;
         Ok((name, target))
     }
 
     /// The first branch whose value satisfies the whole node (for `oneOf`: exactly one branch).
-    fn branch(&self, node: &Map<String, Value>, branches: &[Value], depth: usize) -> Result<Value, GenerateError> {
+    fn branch(
+        &self,
+        node: &Map<String, Value>,
+        branches: &[Value],
+        depth: usize,
+    ) -> Result<Value, GenerateError> {
         let mut with_defs = node.clone();
         if let Some(defs) = self.root.get("$defs") {
             with_defs.insert("$defs".into(), defs.clone());
         }
         let with_defs = Value::Object(with_defs);
         for branch in branches {
-            let Ok(candidate) = self.value(branch, None, depth + 1) else { continue };
+            let Ok(candidate) = self.value(branch, None, depth + 1) else {
+                continue;
+            };
             if validation_errors(&with_defs, &candidate)?.is_empty() {
                 return Ok(candidate);
             }
         }
-        Err(GenerateError("no oneOf/anyOf branch yields a valid value".into()))
+        Err(GenerateError(
+            "no oneOf/anyOf branch yields a valid value".into(),
+        ))
     }
 
     /// Each part generated alone, objects merged; enough for the `allOf`s of composed blocks.
-    fn all_of(&self, node: &Map<String, Value>, parts: &[Value], depth: usize) -> Result<Value, GenerateError> {
+    fn all_of(
+        &self,
+        node: &Map<String, Value>,
+        parts: &[Value],
+        depth: usize,
+    ) -> Result<Value, GenerateError> {
         let mut rest = node.clone();
         rest.remove("allOf");
         let mut merged = Value::Null;
@@ -196,7 +233,11 @@ impl Generator<'_> {
 
     fn object(&self, map: &Map<String, Value>, depth: usize) -> Result<Value, GenerateError> {
         let properties = map.get("properties").and_then(Value::as_object);
-        let required = map.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+        let required = map
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut out = Map::new();
         for name in required.iter().filter_map(Value::as_str) {
             let schema = properties
@@ -210,7 +251,10 @@ impl Generator<'_> {
 
     fn array(&self, map: &Map<String, Value>, depth: usize) -> Result<Value, GenerateError> {
         let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-        let max = map.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+        let max = map
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .unwrap_or(u64::MAX);
         let count = min.max(1).min(max);
         let items = map.get("items").unwrap_or(&Value::Bool(true));
         let item = self.value(items, None, depth + 1)?;
@@ -223,7 +267,11 @@ fn primary_type(map: &Map<String, Value>) -> String {
     match map.get("type") {
         Some(Value::String(t)) => return t.clone(),
         Some(Value::Array(types)) => {
-            if let Some(t) = types.iter().filter_map(Value::as_str).find(|t| *t != "null") {
+            if let Some(t) = types
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+            {
                 return t.to_owned();
             }
             return "null".into();
@@ -244,7 +292,10 @@ fn primary_type(map: &Map<String, Value>) -> String {
 
 fn string(map: &Map<String, Value>, hint: Option<&str>) -> Result<Value, GenerateError> {
     let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let max = map.get("maxLength").and_then(Value::as_u64).unwrap_or(u64::MAX) as usize;
+    let max = map
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX) as usize;
     let fits = |s: &str| (min..=max).contains(&s.chars().count());
     if let Some(Value::String(pattern)) = map.get("pattern") {
         let text = from_pattern(pattern, min)?;
@@ -259,7 +310,12 @@ fn string(map: &Map<String, Value>, hint: Option<&str>) -> Result<Value, Generat
         Some("byte") => Some("AAAA"),
         _ => None,
     };
-    let by_name = hint.and_then(|h| TYPED_EXAMPLES.iter().find(|(p, _)| h.starts_with(p)).map(|(_, v)| *v));
+    let by_name = hint.and_then(|h| {
+        TYPED_EXAMPLES
+            .iter()
+            .find(|(p, _)| h.starts_with(p))
+            .map(|(_, v)| *v)
+    });
     if let Some(text) = by_format.or(by_name).filter(|t| fits(t)) {
         return Ok(Value::String(text.to_owned()));
     }
@@ -273,19 +329,27 @@ fn number(map: &Map<String, Value>, integer: bool) -> Result<Value, GenerateErro
     let mut low = get("minimum").or(get("exclusiveMinimum").map(|m| m + step.max(1e-9)));
     let high = get("maximum").or(get("exclusiveMaximum").map(|m| m - step.max(1e-9)));
     if low.is_none() {
-        low = Some(if high.is_some_and(|h| h < 0.0) { high.unwrap_or(0.0) } else { 0.0 });
+        low = Some(if high.is_some_and(|h| h < 0.0) {
+            high.unwrap_or(0.0)
+        } else {
+            0.0
+        });
     }
     let mut n = low.unwrap_or(0.0);
     if step > 0.0 {
         n = (n / step).ceil() * step;
     }
     if high.is_some_and(|h| n > h) {
-        return Err(GenerateError(format!("no multiple of {step} within the bounds of {map:?}")));
+        return Err(GenerateError(format!(
+            "no multiple of {step} within the bounds of {map:?}"
+        )));
     }
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         return Ok(Value::Number(Number::from(n as i64)));
     }
-    Number::from_f64(n).map(Value::Number).ok_or_else(|| GenerateError("number out of range".into()))
+    Number::from_f64(n)
+        .map(Value::Number)
+        .ok_or_else(|| GenerateError("number out of range".into()))
 }
 
 /// A string matching `pattern` (regex-syntax's reading of the ECMA subset Elexon uses),
@@ -347,11 +411,18 @@ mod tests {
     #[test]
     fn patterns_of_the_spec_yield_matching_strings() {
         assert_eq!(from_pattern("^[0-9]{13}?$", 13).unwrap(), "0000000000000");
-        assert_eq!(from_pattern("^-?[0-9]{1,9}\\.[0-9]{3}$", 0).unwrap(), "0.000");
+        assert_eq!(
+            from_pattern("^-?[0-9]{1,9}\\.[0-9]{3}$", 0).unwrap(),
+            "0.000"
+        );
         assert_eq!(from_pattern("^[A-Z]{4}$", 4).unwrap(), "AAAA");
         assert_eq!(from_pattern("^[0-9]{1,2}$", 2).unwrap(), "00");
-        let reference = "^S-((IF|REP)-)?[0-9]{3,4}-[0-9a-fA-F]{10}-[A-Z]{3,5}-[0-9]{8}-[a-zA-Z0-9]+$";
-        assert_eq!(from_pattern(reference, 0).unwrap(), "S-000-0000000000-AAA-00000000-0");
+        let reference =
+            "^S-((IF|REP)-)?[0-9]{3,4}-[0-9a-fA-F]{10}-[A-Z]{3,5}-[0-9]{8}-[a-zA-Z0-9]+$";
+        assert_eq!(
+            from_pattern(reference, 0).unwrap(),
+            "S-000-0000000000-AAA-00000000-0"
+        );
     }
 
     #[test]
@@ -362,7 +433,10 @@ mod tests {
         set(&mut v, "/list", json!([])).unwrap();
         set(&mut v, "/list/-", json!(1)).unwrap();
         set(&mut v, "/list/0", json!(2)).unwrap();
-        assert_eq!(v, json!({"CommonBlock": {"S0": {"eventCode": "[B]"}, "S1": {"senderDIPID": "2000000002"}}, "list": [2]}));
+        assert_eq!(
+            v,
+            json!({"CommonBlock": {"S0": {"eventCode": "[B]"}, "S1": {"senderDIPID": "2000000002"}}, "list": [2]})
+        );
         assert!(set(&mut v, "/list/5", json!(0)).is_err());
         assert!(set(&mut v, "no-slash", json!(0)).is_err());
     }

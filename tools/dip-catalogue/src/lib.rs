@@ -36,13 +36,21 @@ pub const S0_POINTER: &str = "/properties/CommonBlock/properties/S0/properties";
 pub fn import(spec_dir: &Path) -> Result<Catalogue, ImportError> {
     let mut spec = Spec::open(spec_dir)?;
     let release = spec
-        .get(&Location { file: SUBMIT_EVENTS.into(), pointer: "/info/version".into() })?
+        .get(&Location {
+            file: SUBMIT_EVENTS.into(),
+            pointer: "/info/version".into(),
+        })?
         .as_str()
         .ok_or_else(|| error::missing("info.version in SubmitEvents"))?
         .to_owned();
-    let mut catalogue = Catalogue { release, channels: Default::default() };
+    let mut catalogue = Catalogue {
+        release,
+        channels: Default::default(),
+    };
     for (id, events) in channels::find(&mut spec)? {
-        let mut channel = Channel { events: Default::default() };
+        let mut channel = Channel {
+            events: Default::default(),
+        };
         for (code, payload) in events {
             let event = event(&mut spec, &id, &code, &payload)?;
             channel.events.insert(code, event);
@@ -53,22 +61,40 @@ pub fn import(spec_dir: &Path) -> Result<Catalogue, ImportError> {
 }
 
 /// One event: the payload component bundled, its `S0.eventCode` narrowed to `[code]`.
-fn event(spec: &mut Spec, channel: &str, code: &str, payload: &Location) -> Result<Event, ImportError> {
+fn event(
+    spec: &mut Spec,
+    channel: &str,
+    code: &str,
+    payload: &Location,
+) -> Result<Event, ImportError> {
     let mut schema = bundle::bundle(spec, payload)?;
     let s0 = schema.pointer_mut(S0_POINTER).ok_or_else(|| {
-        error::missing(format!("an inline CommonBlock.S0 in {} ({channel} {code})", payload.name()))
+        error::missing(format!(
+            "an inline CommonBlock.S0 in {} ({channel} {code})",
+            payload.name()
+        ))
     })?;
     let bracketed = format!("[{code}]");
     let listed = s0.pointer("/eventCode/enum").and_then(Value::as_array);
     if !listed.is_some_and(|codes| codes.contains(&Value::String(bracketed.clone()))) {
-        return Err(error::missing(format!("event code {bracketed} in {}", payload.name())));
+        return Err(error::missing(format!(
+            "event code {bracketed} in {}",
+            payload.name()
+        )));
     }
     s0["eventCode"] = serde_json::json!({ "type": "string", "const": bracketed });
     let schema_versions = s0
         .pointer("/schemaVersion/enum")
         .and_then(Value::as_array)
-        .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect::<Vec<_>>())
+        .map(|v| {
+            v.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
         .filter(|v| !v.is_empty())
         .ok_or_else(|| error::missing(format!("an S0.schemaVersion enum in {}", payload.name())))?;
-    Ok(Event { schema_versions, schema })
+    Ok(Event {
+        schema_versions,
+        schema,
+    })
 }

@@ -30,7 +30,10 @@ pub struct Location {
 
 impl Location {
     pub fn schema(file: &str, name: &str) -> Location {
-        Location { file: file.to_owned(), pointer: format!("/components/schemas/{name}") }
+        Location {
+            file: file.to_owned(),
+            pointer: format!("/components/schemas/{name}"),
+        }
     }
 
     /// The last pointer segment, unescaped: the component's own name (`S1`, `DT-003-DateTime`).
@@ -48,7 +51,10 @@ pub struct Spec {
 
 impl Spec {
     pub fn open(dir: &Path) -> Result<Spec, ImportError> {
-        let mut spec = Spec { dir: dir.to_owned(), files: BTreeMap::new() };
+        let mut spec = Spec {
+            dir: dir.to_owned(),
+            files: BTreeMap::new(),
+        };
         spec.load(SUBMIT_EVENTS)?;
         Ok(spec)
     }
@@ -57,12 +63,19 @@ impl Spec {
     pub fn load(&mut self, file: &str) -> Result<&Value, ImportError> {
         if !self.files.contains_key(file) {
             let path = self.dir.join(file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ImportError::Io { path: path.clone(), source })?;
-            let yaml: serde_yaml::Value = serde_yaml::from_str(&text)
-                .map_err(|e| ImportError::Yaml { path: path.clone(), message: e.to_string() })?;
-            let json = yaml_to_json(yaml)
-                .map_err(|message| ImportError::Yaml { path: path.clone(), message })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ImportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let yaml: serde_yaml::Value =
+                serde_yaml::from_str(&text).map_err(|e| ImportError::Yaml {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let json = yaml_to_json(yaml).map_err(|message| ImportError::Yaml {
+                path: path.clone(),
+                message,
+            })?;
             self.files.insert(file.to_owned(), json);
         }
         Ok(&self.files[file])
@@ -78,13 +91,19 @@ impl Spec {
     /// Where a `$ref` found in `from_file` points: a URL or relative file keeps only its file
     /// name; a bare `#/...` stays in `from_file`.
     pub fn resolve(&mut self, reference: &str, from_file: &str) -> Result<Location, ImportError> {
-        let bad = || ImportError::Reference { reference: reference.to_owned(), from: from_file.to_owned() };
+        let bad = || ImportError::Reference {
+            reference: reference.to_owned(),
+            from: from_file.to_owned(),
+        };
         let (document, fragment) = reference.split_once('#').ok_or_else(bad)?;
         let file = match document.rsplit('/').next() {
             Some("") | None => from_file.to_owned(),
             Some(name) => name.to_owned(),
         };
-        let at = Location { file, pointer: fragment.to_owned() };
+        let at = Location {
+            file,
+            pointer: fragment.to_owned(),
+        };
         self.get(&at).map_err(|_| bad())?;
         Ok(at)
     }
@@ -98,9 +117,12 @@ fn yaml_to_json(yaml: serde_yaml::Value) -> Result<Value, String> {
         Y::Bool(b) => Value::Bool(b),
         Y::Number(n) => serde_json::to_value(&n).map_err(|e| e.to_string())?,
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => {
-            Value::Array(items.into_iter().map(yaml_to_json).collect::<Result<_, _>>()?)
-        }
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
         Y::Mapping(map) => {
             let mut object = serde_json::Map::new();
             for (key, value) in map {

@@ -23,21 +23,32 @@ fn every_validate_path_is_an_event() {
         .collect();
     assert_eq!(pairs.len(), 127);
     for (channel, code) in pairs {
-        assert!(catalogue().event(channel, code).is_some(), "{channel} {code} missing");
+        assert!(
+            catalogue().event(channel, code).is_some(),
+            "{channel} {code} missing"
+        );
     }
 }
 
 #[test]
 fn every_interface_id_is_a_channel() {
     let ids = spec_file(DATA_TYPES)["components"]["schemas"]["DT-000-InterfaceID"]["enum"].clone();
-    let ids: Vec<&str> = ids.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let ids: Vec<&str> = ids
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 58);
     let channels: Vec<&str> = catalogue().channels.keys().map(String::as_str).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(channels, sorted);
     for id in ids {
-        assert!(!catalogue().channels[id].events.is_empty(), "{id} has no events");
+        assert!(
+            !catalogue().channels[id].events.is_empty(),
+            "{id} has no events"
+        );
     }
 }
 
@@ -47,28 +58,52 @@ fn counts_of_channels_and_events() {
     // 127 /validate paths + IF-016 (5) + IF-047 (1) + 11 reports (REP-901 has 2 event codes).
     assert_eq!(events, 146);
     assert_eq!(catalogue().channels["IF-041"].events.len(), 10);
-    let codes = |c: &str| catalogue().channels[c].events.keys().cloned().collect::<Vec<_>>();
+    let codes = |c: &str| {
+        catalogue().channels[c]
+            .events
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     assert_eq!(codes("IF-047"), ["ISD"]);
     assert_eq!(codes("REP-002"), ["DUOSSupplierAggData"]);
-    assert_eq!(codes("REP-901"), ["DUoSEmbeddedLDSOAggInvData", "DUoSSupplierAggInvData"]);
+    assert_eq!(
+        codes("REP-901"),
+        ["DUoSEmbeddedLDSOAggInvData", "DUoSSupplierAggInvData"]
+    );
     assert_eq!(
         codes("IF-016"),
-        ["ActivePower", "ActivePowerDefaulted", "ActivePowerRejected", "ConsumptionRequestRejected", "ReactivePower"]
+        [
+            "ActivePower",
+            "ActivePowerDefaulted",
+            "ActivePowerRejected",
+            "ConsumptionRequestRejected",
+            "ReactivePower"
+        ]
     );
 }
 
 #[test]
 fn schema_versions_come_from_s0() {
-    assert_eq!(event("IF-001", "InitialRegistration").schema_versions, ["011"]);
+    assert_eq!(
+        event("IF-001", "InitialRegistration").schema_versions,
+        ["011"]
+    );
     assert_eq!(event("IF-051", "EESRefresh").schema_versions, ["001"]);
-    assert_eq!(event("REP-002", "DUOSSupplierAggData").schema_versions, ["008"]);
+    assert_eq!(
+        event("REP-002", "DUOSSupplierAggData").schema_versions,
+        ["008"]
+    );
 }
 
 #[test]
 fn every_schema_compiles_as_draft_2020_12() {
     for (id, channel) in &catalogue().channels {
         for (code, event) in &channel.events {
-            assert_eq!(event.schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+            assert_eq!(
+                event.schema["$schema"],
+                "https://json-schema.org/draft/2020-12/schema"
+            );
             jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft202012)
                 .should_validate_formats(true)
@@ -83,8 +118,14 @@ fn schemas_are_self_contained() {
     for (id, channel) in &catalogue().channels {
         for (code, event) in &channel.events {
             let text = event.schema.to_string();
-            assert!(!text.contains("raw.githubusercontent"), "{id} {code} refers outside itself");
-            assert!(!text.contains("#/components/"), "{id} {code} keeps an OpenAPI pointer");
+            assert!(
+                !text.contains("raw.githubusercontent"),
+                "{id} {code} refers outside itself"
+            );
+            assert!(
+                !text.contains("#/components/"),
+                "{id} {code} keeps an OpenAPI pointer"
+            );
             assert!(!text.contains("\"nullable\""), "{id} {code} keeps nullable");
         }
     }
@@ -95,8 +136,15 @@ fn schemas_are_self_contained() {
 fn event_code_is_the_bracketed_code_of_the_path() {
     let schema = &event("IF-001", "InitialRegistration").schema;
     let mut message = payload("IF-001", "InitialRegistration");
-    assert_eq!(message["CommonBlock"]["S0"]["eventCode"], "[InitialRegistration]");
-    for wrong in ["InitialRegistration", "[initialregistration]", "[ChangeOfSupplier]"] {
+    assert_eq!(
+        message["CommonBlock"]["S0"]["eventCode"],
+        "[InitialRegistration]"
+    );
+    for wrong in [
+        "InitialRegistration",
+        "[initialregistration]",
+        "[ChangeOfSupplier]",
+    ] {
         set(&mut message, EVENT_CODE, json!(wrong)).unwrap();
         assert!(!errors(schema, &message).is_empty(), "{wrong} accepted");
     }
@@ -108,13 +156,21 @@ fn event_code_is_the_bracketed_code_of_the_path() {
 #[test]
 fn if_020_related_add_validates_against_its_own_variant() {
     let message = payload("IF-020", "RelatedAdd");
-    assert_eq!(errors(&event("IF-020", "RelatedAdd").schema, &message), Vec::<String>::new());
+    assert_eq!(
+        errors(&event("IF-020", "RelatedAdd").schema, &message),
+        Vec::<String>::new()
+    );
     assert!(!errors(&event("IF-020", "RelatedCreate").schema, &message).is_empty());
 
     let mut spec = Spec::open(&spec_dir()).unwrap();
-    let literal = dip_catalogue::bundle::bundle(&mut spec, &Location::schema(INTERFACES, "IF-020-Payload")).unwrap();
+    let literal =
+        dip_catalogue::bundle::bundle(&mut spec, &Location::schema(INTERFACES, "IF-020-Payload"))
+            .unwrap();
     let rejected = errors(&literal, &message);
-    assert!(rejected.iter().any(|e| e.contains("oneOf")), "literal oneOf: {rejected:?}");
+    assert!(
+        rejected.iter().any(|e| e.contains("oneOf")),
+        "literal oneOf: {rejected:?}"
+    );
 }
 
 /// OpenAPI patterns are ECMA-262, where `\d` is an ASCII digit only.
@@ -122,7 +178,10 @@ fn if_020_related_add_validates_against_its_own_variant() {
 fn digit_patterns_reject_non_ascii_digits() {
     let with_defs = |name: &str| {
         let mut schema = event("IF-001", "InitialRegistration").schema.clone();
-        schema.as_object_mut().unwrap().retain(|k, _| k == "$defs" || k == "$schema");
+        schema
+            .as_object_mut()
+            .unwrap()
+            .retain(|k, _| k == "$defs" || k == "$schema");
         schema["$ref"] = Value::String(format!("#/$defs/{name}"));
         schema
     };
@@ -133,8 +192,15 @@ fn digit_patterns_reject_non_ascii_digits() {
 
     let schema = &event("IF-001", "InitialRegistration").schema;
     let mut message = payload("IF-001", "InitialRegistration");
-    set(&mut message, "/CommonBlock/M0/MPANCore", json!("٢٠٠٠٠٥٦٥٣٥٩٧١")).unwrap();
-    assert!(errors(schema, &message).iter().any(|e| e.contains("MPANCore")));
+    set(
+        &mut message,
+        "/CommonBlock/M0/MPANCore",
+        json!("٢٠٠٠٠٥٦٥٣٥٩٧١"),
+    )
+    .unwrap();
+    assert!(errors(schema, &message)
+        .iter()
+        .any(|e| e.contains("MPANCore")));
 }
 
 /// OpenAPI `nullable` survives the conversion: an optional-null field takes null.
@@ -142,7 +208,17 @@ fn digit_patterns_reject_non_ascii_digits() {
 fn nullable_fields_accept_null() {
     let schema = &event("IF-001", "InitialRegistration").schema;
     let mut message = payload("IF-001", "InitialRegistration");
-    set(&mut message, "/CommonBlock/S1/DIPConnectionProviderID", Value::Null).unwrap();
-    set(&mut message, "/CommonBlock/S1/senderCorrelationID", Value::Null).unwrap();
+    set(
+        &mut message,
+        "/CommonBlock/S1/DIPConnectionProviderID",
+        Value::Null,
+    )
+    .unwrap();
+    set(
+        &mut message,
+        "/CommonBlock/S1/senderCorrelationID",
+        Value::Null,
+    )
+    .unwrap();
     assert_eq!(errors(schema, &message), Vec::<String>::new());
 }

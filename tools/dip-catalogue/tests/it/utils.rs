@@ -9,7 +9,10 @@ use switchyard_core::dip::catalogue::{Catalogue, Event};
 pub fn spec_dir() -> PathBuf {
     match std::env::var_os("SWITCHYARD_DIP_SPEC") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/specs/dip-api")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/specs/dip-api"
+        )),
     }
 }
 
@@ -18,13 +21,18 @@ pub fn catalogue() -> &'static Catalogue {
     CATALOGUE.get_or_init(|| {
         let dir = spec_dir();
         dip_catalogue::import(&dir).unwrap_or_else(|e| {
-            panic!("importing {} failed (set SWITCHYARD_DIP_SPEC to the dip-api directory): {e}", dir.display())
+            panic!(
+                "importing {} failed (set SWITCHYARD_DIP_SPEC to the dip-api directory): {e}",
+                dir.display()
+            )
         })
     })
 }
 
 pub fn event(channel: &str, code: &str) -> &'static Event {
-    catalogue().event(channel, code).unwrap_or_else(|| panic!("no {channel} {code} in the catalogue"))
+    catalogue()
+        .event(channel, code)
+        .unwrap_or_else(|| panic!("no {channel} {code} in the catalogue"))
 }
 
 /// Every error of `instance` against `schema`, formats asserted, as `path: message`.
