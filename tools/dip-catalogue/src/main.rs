@@ -41,6 +41,8 @@ fn main() -> ExitCode {
     };
     match written {
         Ok(()) => ExitCode::SUCCESS,
+        // `dip-catalogue --spec DIR | head` is a normal way to look at it.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dip-catalogue: {e}");
             ExitCode::FAILURE
