@@ -130,8 +130,8 @@ pub struct Settings {
     pub outbox_shards: u32,
     /// APIs the operator blocked for now (`letterbox`, `directory`, `token`): 503/700700.
     pub blocked_apis: Vec<String>,
-    /// The DIP environment tag; an unknown value is an error when a handler asks for it.
-    dip_environment: Result<String, String>,
+    /// The DIP environment tag as configured (checked where DIP reads it).
+    pub dip_environment: String,
     /// The hub's DIP ID.
     pub dip_id: String,
     /// The certificate of the signing key (PEM), when configured.
@@ -178,11 +178,7 @@ impl Settings {
                 .unwrap_or_default(),
             outbox_shards: lookup(names::OUTBOX_SHARDS).and_then(|v| v.parse::<u32>().ok()).filter(|n| *n >= 1).unwrap_or(DEFAULT_OUTBOX_SHARDS),
             outbox_grace_ms: lookup(names::OUTBOX_GRACE_SECS).and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_OUTBOX_GRACE_SECS) * 1000,
-            dip_environment: match lookup(names::DIP_ENVIRONMENT) {
-                None => Ok(DEFAULT_DIP_ENVIRONMENT.into()),
-                Some(tag) if crate::dip::config::ENVIRONMENTS.contains(&tag.as_str()) => Ok(tag),
-                Some(tag) => Err(alloc::format!("{} {tag:?} is not one of {}", names::DIP_ENVIRONMENT, crate::dip::config::ENVIRONMENTS.join(" "))),
-            },
+            dip_environment: lookup(names::DIP_ENVIRONMENT).unwrap_or_else(|| DEFAULT_DIP_ENVIRONMENT.into()),
             dip_id: lookup(names::DIP_ID).unwrap_or_else(|| DEFAULT_DIP_ID.into()),
             signing_certificate: lookup(names::SIGNING_CERTIFICATE).map(|c| c.replace("\\n", "\n")),
         }
@@ -196,11 +192,6 @@ impl Settings {
     /// The key recipients' outbound credentials are sealed with.
     pub fn seal_key(&self) -> PortResult<&[u8]> {
         self.seal_key.as_deref().map_err(|e| PortError::new(e.clone()))
-    }
-
-    /// This instance's DIP environment tag (DT-013).
-    pub fn dip_environment(&self) -> PortResult<&str> {
-        self.dip_environment.as_deref().map_err(|e| PortError::new(e.clone()))
     }
 
     /// The admin API's bearer token; `None` refuses every admin call.

@@ -160,7 +160,7 @@ async fn dip(host: &impl Host, method: Method, rest: &[&str], body: &[u8]) -> Re
     use Method::*;
     let kv = host.kv()?;
     match (method, rest) {
-        (Get, ["environment"]) => Ok(HttpResponse::json(200, &json!({ "environmentTag": host.settings().dip_environment()? }))),
+        (Get, ["environment"]) => Ok(HttpResponse::json(200, &json!({ "environmentTag": switchyard_core::dip::config::environment(host.settings())? }))),
         (Get, ["signing-certificate"]) => {
             let pem = host.settings().signing_certificate.clone().ok_or(OtsError::NotFound)?;
             Ok(HttpResponse::json(200, &json!({ "certificatePem": pem })))

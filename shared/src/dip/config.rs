@@ -137,3 +137,13 @@ pub fn valid_mpan_core(s: &str) -> bool {
 
 /// DT-013's environment tags, as this hub instance may be configured.
 pub const ENVIRONMENTS: [&str; 5] = ["PRD", "SITB", "SIT", "UIT", "DEV"];
+
+/// This instance's environment tag; a value outside DT-013 is a configuration error.
+pub fn environment(settings: &crate::host::Settings) -> crate::ports::PortResult<&str> {
+    let tag = settings.dip_environment.as_str();
+    if ENVIRONMENTS.contains(&tag) {
+        Ok(tag)
+    } else {
+        Err(crate::ports::PortError::new(alloc::format!("{} {tag:?} is not one of {}", crate::host::names::DIP_ENVIRONMENT, ENVIRONMENTS.join(" "))))
+    }
+}
