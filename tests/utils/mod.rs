@@ -2,6 +2,7 @@
 //! participants' letterboxes, and the hub's API as a participant and operator use it.
 
 pub mod api;
+pub mod dip;
 pub mod hub;
 pub mod receiver;
 

@@ -1,4 +1,7 @@
-//! Ingest. `POST /letterbox/{v1|v2}/post` (TOTSCo API v2.0 §2.1): the envelope is validated
+//! Ingest. DIP: `POST /dip-channel/{id}` and `POST /validate/{IF}/{Event}`, served by
+//! `switchyard_core::dip::send` (this is the one function that carries the schema validator).
+//!
+//! OTS: `POST /letterbox/{v1|v2}/post` (TOTSCo API v2.0 §2.1): the envelope is validated
 //! in the order of §2.1.8.1 and the message is acknowledged with 202 and an empty body only
 //! once it is in the archive and its delivery job in its outbox shard (which starts the push
 //! at once, see `switchyard_core::common::broker`). A failure before that answers 500 and
@@ -25,6 +28,9 @@ switchyard_host_cloudflare::unique_object!();
 switchyard_host_spin::http_entry!(crate::handle);
 
 pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
+    if switchyard_core::dip::send::serves(req.path()) {
+        return switchyard_core::dip::send::handle(host, &req).await;
+    }
     respond(host, "send", accept(host, &req).await)
 }
 

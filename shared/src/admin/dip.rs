@@ -165,7 +165,8 @@ pub fn catalogue_writes(body: &[u8]) -> Result<(Catalogue, Vec<Write>), AdminErr
     if c.channels.is_empty() {
         return Err(invalid("the catalogue names no channel"));
     }
-    Ok((c, alloc::vec![(keys::DIP_CATALOGUE.to_string(), body.to_vec())]))
+    let id = crate::dip::signature::fingerprint(body);
+    Ok((c, alloc::vec![(keys::DIP_CATALOGUE.to_string(), body.to_vec()), (keys::DIP_CATALOGUE_ID.to_string(), id.into_bytes())]))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub struct ApiKeys {
 }
 
 /// `PUT /admin/v1/dip/channels/{id}`: who may send on a channel and who receives (7.7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChannelConfig {
     pub sender_roles: Vec<String>,

@@ -12,7 +12,10 @@ pub mod errors;
 pub mod ingest;
 #[cfg(feature = "schema")]
 pub mod schema;
+#[cfg(feature = "schema")]
+pub mod send;
 pub mod signature;
+pub mod store;
 
 /// Where accepted DIP messages are archived.
 pub const ARCHIVE_AREA: &str = "dip";

@@ -377,7 +377,7 @@ pub async fn sign_headers<S: Signer>(
 }
 
 /// `X-DIP-Signature-Certificate` is base64 of the PEM text; base64 of DER is accepted too.
-fn decode_certificate_header(value: &str) -> Result<Vec<u8>, SignatureError> {
+pub fn decode_certificate_header(value: &str) -> Result<Vec<u8>, SignatureError> {
     let bytes = B64.decode(value).map_err(|_| SignatureError::BadCertificate)?;
     if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         pem_certificate(bytes.trim_ascii())

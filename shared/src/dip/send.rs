@@ -1,0 +1,257 @@
+//! The DIP send API as one function serves it (feature `schema`): `POST /dip-channel/{id}`
+//! (L1, DSD002 9.2, with the contract's codes) and `POST /validate/{IF}/{Event}`. The order of
+//! the checks is the protocol's, so it lives here; the function only hands requests in.
+//!
+//! A message is created only once it is durable: its archive object and one outbox job per
+//! (recipient, role) are written before its item says MSG0000. Its senderUniqueReference is
+//! claimed (strongly consistent) just before, so two copies in one batch or in two concurrent
+//! requests are accepted once.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use serde_json::Value;
+
+use super::codes::Msg;
+use super::delivery::Publication;
+use super::ingest::{self, Header, Item};
+use super::schema::{Invalid, Schemas};
+use super::{addressing, config, signature, store};
+use crate::common::broker::{self, Job};
+use crate::common::http::{HttpRequest, HttpResponse, Method};
+use crate::common::{archive, ids, time};
+use crate::gateway::trusted;
+use crate::host::Host;
+use crate::ports::{Archive, PortError, PortResult, Unique};
+use crate::protocols::{DeliveryJob, Payload};
+
+std::thread_local! {
+    /// The compiled schemas of the catalogue this instance last read.
+    static SCHEMAS: RefCell<Option<Schemas>> = const { RefCell::new(None) };
+}
+
+/// Whether `path` is one this module serves.
+pub fn serves(path: &str) -> bool {
+    super::errors::owns(path)
+}
+
+pub async fn handle(host: &impl Host, req: &HttpRequest) -> HttpResponse {
+    match route(host, req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            host.log_error(&alloc::format!("dip send: {}", e.0));
+            HttpResponse::empty(500)
+        }
+    }
+}
+
+async fn route(host: &impl Host, req: &HttpRequest) -> PortResult<HttpResponse> {
+    let path = req.path().to_string();
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (req.method, seg.as_slice()) {
+        (Method::Post, ["dip-channel", channel]) => send(host, req, channel).await,
+        (Method::Post, ["validate", channel, event]) => validate(host, req, channel, event).await,
+        (_, ["dip-channel", _] | ["validate", _, _]) => Ok(HttpResponse::empty(405)),
+        _ => Ok(HttpResponse::empty(404)),
+    }
+}
+
+/// Loads the catalogue's schemas when it changed since this instance compiled them. `false`
+/// when no catalogue is loaded.
+async fn schemas_ready(host: &impl Host) -> PortResult<bool> {
+    let kv = host.kv()?;
+    let Some(id) = store::catalogue_id(kv).await? else { return Ok(false) };
+    if SCHEMAS.with_borrow(|s| s.as_ref().is_some_and(|s| s.id() == id)) {
+        return Ok(true);
+    }
+    let Some(catalogue) = store::catalogue(kv).await? else { return Ok(false) };
+    SCHEMAS.with_borrow_mut(|s| *s = Some(Schemas::new(&id, catalogue)));
+    Ok(true)
+}
+
+fn with_schemas<R>(f: impl FnOnce(&mut Schemas) -> R) -> R {
+    SCHEMAS.with_borrow_mut(|s| f(s.as_mut().expect("schemas_ready was called")))
+}
+
+/// The caller the gateway authenticated by its API key.
+fn key_owner(req: &HttpRequest) -> Option<&str> {
+    req.header(trusted::DIP_KEY_OWNER)
+}
+
+/// §10.4 on a request from `party`. `None`: verified; `Some(401)` otherwise.
+async fn signed_by(host: &impl Host, req: &HttpRequest, party: &str) -> PortResult<Option<HttpResponse>> {
+    let Some(url) = req.header(trusted::ADDRESSED_URL) else {
+        return Err(PortError::new("the gateway did not hand on the addressed URL"));
+    };
+    let environment = config::environment(host.settings())?;
+    let trust = store::trust(host.kv()?, environment, req.header(signature::headers::SIGNATURE_CERTIFICATE)).await?;
+    let received = match signature::Received::from_request(req, url) {
+        Ok(r) => r,
+        Err(_) => return Ok(Some(HttpResponse::empty(401))),
+    };
+    match signature::verify(host.verifier(), &trust, &received, party, host.now_ms()).await {
+        Ok(_) => Ok(None),
+        Err(signature::SignatureError::Host(e)) => Err(e),
+        Err(_) => Ok(Some(HttpResponse::empty(401))),
+    }
+}
+
+/// `POST /validate/{IF}/{Event}`: the messages' schema and environment checks, nothing sent.
+/// 201 with `"MSG0000 - Success"`, or 400 with `"MSG1001 - Schema Failure: <where and why>"`.
+async fn validate(host: &impl Host, req: &HttpRequest, channel: &str, event: &str) -> PortResult<HttpResponse> {
+    let Some(owner) = key_owner(req) else { return Ok(HttpResponse::empty(401)) };
+    if let Some(refused) = signed_by(host, req, owner).await? {
+        return Ok(refused);
+    }
+    if !schemas_ready(host).await? || with_schemas(|s| s.catalogue().event(channel, event).is_none()) {
+        return Ok(HttpResponse::empty(404));
+    }
+    let failure = |why: &str| HttpResponse::json(400, &Value::String(alloc::format!("{}: {why}", Msg::SchemaFailure.message())));
+    let Some(payloads) = ingest::batch(&req.body) else {
+        return Ok(failure("the body must be a non-empty array of {\"payload\": ...}"));
+    };
+    let environment = config::environment(host.settings())?;
+    for (i, p) in payloads.iter().enumerate() {
+        if let Err(e) = with_schemas(|s| s.check_event(channel, event, p)) {
+            return Ok(failure(&alloc::format!("message {i}: {}", e.describe())));
+        }
+        if !ingest::environment_matches(&Header::of(p), environment) {
+            return Ok(failure(&alloc::format!("message {i}: environmentTag is not {environment}")));
+        }
+    }
+    Ok(HttpResponse::json(201, &Value::String(Msg::Success.message().into())))
+}
+
+/// `POST /dip-channel/{id}`.
+async fn send(host: &impl Host, req: &HttpRequest, channel: &str) -> PortResult<HttpResponse> {
+    let Some(owner) = key_owner(req) else { return Ok(HttpResponse::empty(401)) };
+    if !schemas_ready(host).await? || with_schemas(|s| s.catalogue().channel(channel).is_none()) {
+        return Ok(HttpResponse::empty(404));
+    }
+    if let Some(refused) = signed_by(host, req, owner).await? {
+        return Ok(refused);
+    }
+    let settings = host.settings();
+    let hub = settings.dip_id.as_str();
+    let environment = config::environment(settings)?;
+    let received_ms = host.now_ms();
+
+    // 9.2.2 3: one message failing its schema rejects them all.
+    let Some(mut payloads) = ingest::batch(&req.body) else {
+        return Ok(answer(ingest::rejected(&[], owner, hub, received_ms)));
+    };
+    let schema_ok = payloads.iter().all(|p| {
+        with_schemas(|s| s.check(channel, p)).is_ok() && ingest::environment_matches(&Header::of(p), environment)
+    });
+    if !schema_ok {
+        if let Some(Err(Invalid::BadSchema(e))) = payloads.first().map(|p| with_schemas(|s| s.check(channel, p))) {
+            host.log_error(&alloc::format!("dip send: {e}"));
+        }
+        return Ok(answer(ingest::rejected(&payloads, owner, hub, received_ms)));
+    }
+
+    let kv = host.kv()?;
+    let channel_config = store::channel(kv, channel).await?;
+    let sender = store::participant(kv, owner).await?;
+    let participants = if channel_config.addressing.always.as_ref().is_some_and(|a| !a.roles.is_empty())
+        || channel_config.addressing.primary.is_some()
+    {
+        store::participants(kv).await?
+    } else {
+        Default::default()
+    };
+    let mut items = Vec::with_capacity(payloads.len());
+    for payload in payloads.iter_mut() {
+        let header = Header::of(payload);
+        let item = match accept(host, channel, &channel_config, owner, sender.as_ref(), &participants, &header, payload).await? {
+            Ok((transaction_id, correlation_id)) => {
+                let mut item = Item::new(&header, owner, hub, received_ms, Msg::Success);
+                item.transaction_id = Some(transaction_id);
+                item.correlation_id = correlation_id;
+                item
+            }
+            Err(msg) => Item::new(&header, owner, hub, received_ms, msg),
+        };
+        items.push(item);
+    }
+    Ok(answer(ingest::response(&items, host.now_ms())))
+}
+
+fn answer((status, body): (u16, Value)) -> HttpResponse {
+    HttpResponse::json(status, &body)
+}
+
+/// One schema-valid message: its checks in 9.2.2's order, then durable. `Ok(Err(msg))` is the
+/// message's refusal; `Err` a host failure (the request answers 500).
+#[allow(clippy::too_many_arguments)]
+async fn accept(
+    host: &impl Host,
+    channel: &str,
+    channel_config: &config::ChannelConfig,
+    owner: &str,
+    sender: Option<&config::Participant>,
+    participants: &alloc::collections::BTreeMap<String, config::Participant>,
+    header: &Header,
+    payload: &mut Value,
+) -> PortResult<Result<(String, Option<String>), Msg>> {
+    if let Err(msg) = ingest::check_sender(header, owner, sender, channel_config).and_then(|_| ingest::sender_timestamp_ms(header).map(|_| ())) {
+        return Ok(Err(msg));
+    }
+    let transaction_ms = host.now_ms();
+    let mams = match (&channel_config.addressing.secondary, addressing::mpan(channel, payload)) {
+        (Some(_), Some(mpan)) => store::mams(host.kv()?, mpan).await?,
+        _ => None,
+    };
+    let resolved = match addressing::resolve(channel_config, payload, participants, mams.as_ref(), transaction_ms) {
+        Ok(r) => r,
+        Err(msg) => return Ok(Err(msg)),
+    };
+
+    let role = header.sender_role_id.as_deref().unwrap_or_default();
+    let transaction_id = ingest::transaction_id(channel, owner, role, transaction_ms, &ids::random_hex(host, 8)?);
+    let sur = header.sender_unique_reference.as_deref().unwrap_or_default();
+    if !host.unique()?.insert_if_absent(&ingest::unique_reference_key(owner, sur), transaction_id.as_bytes()).await? {
+        return Ok(Err(Msg::SenderUniqueReferenceDuplicated));
+    }
+    let initial_correlation_id = match (&header.sender_correlation_id, channel_config.workflow_correlation_id) {
+        (None, true) => Some(ingest::workflow_correlation_id(transaction_ms, &ids::random_hex(host, 16)?)),
+        _ => None,
+    };
+
+    // 7.7.4: A0 as resolved, D0 as the hub's, before archiving.
+    if let Some(common) = payload.get_mut("CommonBlock").and_then(Value::as_object_mut) {
+        common.insert("A0".into(), resolved.a0());
+        common.insert(
+            "D0".into(),
+            serde_json::json!({
+                "transactionID": transaction_id,
+                "transactionTimestamp": time::dt003(transaction_ms),
+                "publicationID": ingest::publication_id(channel),
+                "initialCorrelationID": initial_correlation_id,
+                "replayIndicator": false,
+                "serviceTicketURL": null,
+            }),
+        );
+    }
+    let archive_key = archive::key(super::ARCHIVE_AREA, transaction_ms, &transaction_id);
+    let stamped = serde_json::to_vec(payload).map_err(|e| PortError::new(e.to_string()))?;
+    let egress = serde_json::to_vec(&serde_json::json!([{ "payload": payload }])).map_err(|e| PortError::new(e.to_string()))?;
+    host.archive()?.put(&archive_key, &stamped).await?;
+    for recipient in &resolved.recipients {
+        let job: DeliveryJob = Job {
+            message_id: ids::uuid_v4(host)?,
+            archive_key: archive_key.clone(),
+            accepted_at_ms: transaction_ms,
+            attempts: 0,
+            payload: Payload::Dip(Publication {
+                channel: channel.into(),
+                recipient: recipient.dip_id.clone(),
+                role: recipient.role.clone(),
+                transaction_id: transaction_id.clone(),
+            }),
+        };
+        broker::enqueue(host, &job, 0, Some(&egress)).await?;
+    }
+    let correlation_id = initial_correlation_id.or_else(|| header.sender_correlation_id.clone());
+    Ok(Ok((transaction_id, correlation_id)))
+}

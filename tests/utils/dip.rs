@@ -1,0 +1,137 @@
+//! The DIP as participants meet it in the suites: the catalogue imported from Elexon's
+//! OpenAPI and loaded into the hub, a test CA the hub trusts, participants with API keys and
+//! signing certificates, channel configuration, and signed calls.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dip_pki::{Ca, Leaf};
+use serde_json::{json, Value};
+use switchyard_core::dip::catalogue::Catalogue;
+
+use crate::api::{call, unique_dip_id, Resp};
+use crate::hub::{hub, root, Hub};
+
+/// Where Elexon's DIP OpenAPI is: `SWITCHYARD_DIP_SPEC`, else `../shared/specs/dip-api` beside
+/// the repository (CI has it there).
+pub fn spec_dir() -> PathBuf {
+    std::env::var_os("SWITCHYARD_DIP_SPEC").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/specs/dip-api"))
+}
+
+/// The catalogue, imported once per test binary (a missing spec fails the test).
+pub fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        let dir = spec_dir();
+        dip_catalogue::import(&dir).unwrap_or_else(|e| panic!("importing the DIP OpenAPI from {}: {e}", dir.display()))
+    })
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// Test-only keys (shared/tests/fixtures/dip/README.md).
+pub fn fixture_key(name: &str) -> String {
+    std::fs::read_to_string(root().join(format!("shared/tests/fixtures/dip/{name}.key.pem"))).expect("DIP test key")
+}
+
+/// A DIP participant of the suite: its id, roles, API key and signing certificate.
+pub struct Party {
+    pub id: String,
+    pub roles: Vec<String>,
+    pub api_key: String,
+    pub key_pem: String,
+    pub certificate_pem: String,
+}
+
+pub struct Dip {
+    pub ca: Ca,
+    /// A data service (SDS) sending on IF-021, with a DCP.
+    pub sds: Party,
+    /// Its DIP connection provider.
+    pub dcp: Party,
+    /// The LDSO every IF-021 message also goes to.
+    pub ldso: Party,
+    /// A supplier (SUP).
+    pub sup: Party,
+}
+
+/// The suite's DIP setup on the shared hub, made once.
+pub fn dip() -> &'static Dip {
+    static DIP: OnceLock<Dip> = OnceLock::new();
+    DIP.get_or_init(|| {
+        let h = hub();
+        let body = serde_json::to_vec(catalogue()).unwrap();
+        let auth = format!("Bearer {}", h.admin_token);
+        let r = call("PUT", &h.url("/admin/v1/dip/catalogue"), &[("authorization", &auth), ("content-type", "application/json")], &body);
+        assert_eq!(r.status, 200, "loading the catalogue: {}", r.text());
+
+        let now = now_ms();
+        let ca = Ca::new("CN=Switchyard test CA,O=Switchyard tests,C=GB", &fixture_key("ca"), now);
+        let anchor = format!("/admin/v1/dip/trust-anchors/suite-{}", unique_dip_id());
+        assert_eq!(h.admin("PUT", &anchor, &json!({ "certificatePem": ca.certificate_pem })).status, 200);
+
+        let dcp = party(h, &ca, &[], None);
+        let sds = party(h, &ca, &["SDS"], Some(&dcp.id));
+        let ldso = party(h, &ca, &["LDSO"], None);
+        let sup = party(h, &ca, &["SUP"], None);
+        let config = json!({ "senderRoles": ["SDS"], "addressing": { "always": { "DIPIDs": [ldso.id] } } });
+        assert_eq!(h.admin("PUT", "/admin/v1/dip/channels/IF-021", &config).status, 200);
+        Dip { ca, sds, dcp, ldso, sup }
+    })
+}
+
+/// Registers a participant with a primary key and a certificate from `ca`.
+pub fn party(h: &Hub, ca: &Ca, roles: &[&str], dcp: Option<&str>) -> Party {
+    let id = unique_dip_id();
+    let r = h.admin("PUT", &format!("/admin/v1/dip/participants/{id}"), &json!({ "name": format!("Party {id}"), "roles": roles, "DIPConnectionProviderID": dcp }));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let key = h.admin("POST", &format!("/admin/v1/dip/participants/{id}/keys/primary"), &Value::Null);
+    assert_eq!(key.status, 201);
+    let key_pem = fixture_key("party");
+    let certificate_pem = ca.issue(&key_pem, &Leaf::for_party(&id, now_ms()));
+    Party { api_key: key.json()["key"].as_str().unwrap().into(), id, roles: roles.iter().map(|r| r.to_string()).collect(), key_pem, certificate_pem }
+}
+
+impl Dip {
+    /// `POST path` as `party` sends it: its API key and a fresh signature.
+    pub fn post(&self, party: &Party, path: &str, body: &[u8]) -> Resp {
+        self.post_signed_with(party, &party.certificate_pem, path, body)
+    }
+
+    pub fn post_signed_with(&self, party: &Party, certificate_pem: &str, path: &str, body: &[u8]) -> Resp {
+        let url = hub().url(path);
+        let signed = dip_pki::sign(&party.key_pem, certificate_pem, "POST", &url, body, now_ms());
+        let mut headers: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        headers.push(("x-api-key", &party.api_key));
+        headers.push(("content-type", "application/json"));
+        call("POST", &url, &headers, body)
+    }
+}
+
+/// A valid message of (channel, event) from `sender` in `role`, generated from the catalogue's
+/// schema, with a fresh senderUniqueReference.
+pub fn message(channel: &str, event: &str, sender: &str, role: &str) -> Value {
+    let schema = &catalogue().event(channel, event).unwrap_or_else(|| panic!("{channel}/{event} is not in the catalogue")).schema;
+    let mut m = dip_catalogue::generate::instance(schema).unwrap_or_else(|e| panic!("generating {channel}/{event}: {e}"));
+    let set = |m: &mut Value, field: &str, v: Value| dip_catalogue::generate::set(m, &format!("/CommonBlock/S1/{field}"), v).unwrap();
+    set(&mut m, "environmentTag", json!("DEV"));
+    set(&mut m, "senderDIPID", json!(sender));
+    set(&mut m, "senderRoleID", json!(role));
+    set(&mut m, "DIPConnectionProviderID", Value::Null);
+    set(&mut m, "senderCorrelationID", Value::Null);
+    set(&mut m, "senderTimestamp", json!(switchyard_core::common::time::dt003(now_ms())));
+    set(&mut m, "senderUniqueReference", json!(unique_reference(channel, sender, role)));
+    m
+}
+
+pub fn unique_reference(channel: &str, sender: &str, role: &str) -> String {
+    format!("S-{channel}-{sender}-{role}-{}-{}", switchyard_core::common::time::compact_date(now_ms()), unique_dip_id())
+}
+
+/// `[{"payload": m}, ...]`.
+pub fn batch(messages: &[Value]) -> Vec<u8> {
+    serde_json::to_vec(&messages.iter().map(|m| json!({ "payload": m })).collect::<Vec<_>>()).unwrap()
+}
