@@ -127,3 +127,42 @@ fn e2e_dip_validate_checks_without_sending() {
     assert!(r.json().as_str().unwrap().starts_with("MSG1001 - Schema Failure: "), "{}", r.text());
     assert_eq!(d.post(&d.sds, "/validate/IF-021/NoSuchEvent", b"[]").status, 404);
 }
+
+/// Elexon's own 11 example messages fail their schemas (tools/dip-catalogue/EXAMPLES.md says
+/// why, one by one): the hub answers each batch 400, every message MSG1001.
+#[test]
+fn e2e_dip_elexon_examples_are_schema_failures() {
+    let d = dip();
+    let mut spec = dip_catalogue::spec::Spec::open(&switchyard_tests::dip::spec_dir()).expect("the DIP OpenAPI");
+    let yaml = spec.load(dip_catalogue::spec::EXAMPLES).expect("Examples-unresolved.yaml").clone();
+    let examples = yaml["components"]["examples"].as_object().expect("components.examples");
+    assert_eq!(examples.len(), 11);
+    for (name, example) in examples {
+        let value = &example["value"];
+        let messages: Vec<Value> = match value {
+            Value::Array(items) => items.iter().map(|m| m["payload"].clone()).collect(),
+            one => vec![one["payload"].clone()],
+        };
+        let channel = if name.starts_with("REP") { &name[..7] } else { &name[..6] };
+        let r = d.post(&d.sds, &format!("/dip-channel/{channel}"), &batch(&messages));
+        assert_eq!(r.status, 400, "{name}: {}", r.text());
+        assert!(messages_of(&r).iter().all(|m| m == "MSG1001 - Schema Failure"), "{name}: {}", r.text());
+    }
+}
+
+/// A message generated from each (channel, event) schema of the catalogue validates.
+#[test]
+fn e2e_dip_every_catalogue_event_validates() {
+    let d = dip();
+    let catalogue = switchyard_tests::dip::catalogue();
+    let mut checked = 0;
+    for (channel, c) in &catalogue.channels {
+        for event in c.events.keys() {
+            let m = message(channel, event, &d.sds.id, "SDS");
+            let r = d.post(&d.sds, &format!("/validate/{channel}/{event}"), &batch(&[m]));
+            assert_eq!(r.status, 201, "{channel}/{event}: {}", r.text());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 146, "{checked} events");
+}

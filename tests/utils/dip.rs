@@ -127,7 +127,10 @@ pub fn message(channel: &str, event: &str, sender: &str, role: &str) -> Value {
     m
 }
 
+/// DT-995's shape. Its pattern takes `IF-`/`REP-` and digits only, so a report channel with a
+/// letter (`REP-002A`) is written without it.
 pub fn unique_reference(channel: &str, sender: &str, role: &str) -> String {
+    let channel = channel.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     format!("S-{channel}-{sender}-{role}-{}-{}", switchyard_core::common::time::compact_date(now_ms()), unique_dip_id())
 }
 
