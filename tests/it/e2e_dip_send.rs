@@ -71,6 +71,23 @@ fn e2e_dip_one_schema_failure_rejects_the_batch() {
         let r = d.post(&d.sds, "/dip-channel/IF-021", body);
         assert_eq!((r.status, messages_of(&r)), (400, vec!["MSG1001 - Schema Failure".to_string()]), "{}", String::from_utf8_lossy(body));
     }
+    // Mutations of one valid message, each its own batch.
+    let mutated = |f: &dyn Fn(&mut Value)| {
+        let mut m = message(CHANNEL, EVENT, &d.sds.id, "SDS");
+        f(&mut m);
+        d.post(&d.sds, "/dip-channel/IF-021", &batch(&[m]))
+    };
+    let cases: [(&str, &dyn Fn(&mut Value)); 5] = [
+        ("missing block", &|m| { m.as_object_mut().unwrap().remove("CustomBlock"); }),
+        ("missing M0", &|m| { m["CommonBlock"].as_object_mut().unwrap().remove("M0"); }),
+        ("bad MPAN", &|m| m["CommonBlock"]["M0"]["MPANCore"] = json!("12345")),
+        ("non-ASCII digits in the MPAN", &|m| m["CommonBlock"]["M0"]["MPANCore"] = json!("١٢٣٤٥٦٧٨٩٠١٢٣")),
+        ("wrong enum case", &|m| m["CommonBlock"]["S0"]["interfaceID"] = json!("if-021")),
+    ];
+    for (what, f) in cases {
+        let r = mutated(f);
+        assert_eq!((r.status, messages_of(&r)), (400, vec!["MSG1001 - Schema Failure".to_string()]), "{what}");
+    }
     // A valid tag of another environment is not this instance's.
     let mut other = good.clone();
     other["CommonBlock"]["S1"]["environmentTag"] = json!("PRD");
