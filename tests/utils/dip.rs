@@ -63,11 +63,14 @@ pub fn dip() -> &'static Dip {
     static DIP: OnceLock<Dip> = OnceLock::new();
     DIP.get_or_init(|| {
         let h = hub();
-        let body = serde_json::to_vec(catalogue()).unwrap();
+        let catalogue = serde_json::to_vec(catalogue()).unwrap();
         let auth = format!("Bearer {}", h.admin_token);
-        let r = call("PUT", &h.url("/admin/v1/dip/catalogue"), &[("authorization", &auth), ("content-type", "application/json")], &body);
-        assert_eq!(r.status, 200, "loading the catalogue: {}", r.text());
-
+        let r = call("PUT", &h.url("/admin/v1/dip/catalogue"), &[("authorization", &auth)], &catalogue);
+        assert_eq!(r.status, 200, "loading the DIP catalogue failed: {}", r.text());
+        // The demo's DIP seed applies on top (make dev applies it the same way).
+        let seed = std::fs::read(root().join("infra/seed/demo-dip.json")).expect("infra/seed/demo-dip.json");
+        let r = call("POST", &h.url("/admin/v1/apply"), &[("authorization", &auth)], &seed);
+        assert_eq!(r.status, 200, "applying infra/seed/demo-dip.json failed: {}", r.text());
         let now = now_ms();
         let ca = Ca::new("CN=Switchyard test CA,O=Switchyard tests,C=GB", &fixture_key("ca"), now);
         let anchor = format!("/admin/v1/dip/trust-anchors/suite-{}", unique_dip_id());
