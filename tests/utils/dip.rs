@@ -58,6 +58,11 @@ pub struct Dip {
     pub sup: Party,
 }
 
+/// The suite's CA: participants' certificates and the hub's own come from it.
+pub fn suite_ca() -> Ca {
+    Ca::new("CN=Switchyard test CA,O=Switchyard tests,C=GB", &fixture_key("ca"), now_ms())
+}
+
 /// The suite's DIP setup on the shared hub, made once.
 pub fn dip() -> &'static Dip {
     static DIP: OnceLock<Dip> = OnceLock::new();
@@ -71,8 +76,7 @@ pub fn dip() -> &'static Dip {
         let seed = std::fs::read(root().join("infra/seed/demo-dip.json")).expect("infra/seed/demo-dip.json");
         let r = call("POST", &h.url("/admin/v1/apply"), &[("authorization", &auth)], &seed);
         assert_eq!(r.status, 200, "applying infra/seed/demo-dip.json failed: {}", r.text());
-        let now = now_ms();
-        let ca = Ca::new("CN=Switchyard test CA,O=Switchyard tests,C=GB", &fixture_key("ca"), now);
+        let ca = suite_ca();
         let anchor = format!("/admin/v1/dip/trust-anchors/suite-{}", unique_dip_id());
         assert_eq!(h.admin("PUT", &anchor, &json!({ "certificatePem": ca.certificate_pem })).status, 200);
 

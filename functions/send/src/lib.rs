@@ -28,6 +28,9 @@ switchyard_host_cloudflare::unique_object!();
 switchyard_host_spin::http_entry!(crate::handle);
 
 pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
+    if req.path() == "/statusmessage" {
+        return switchyard_core::dip::status::handle(host, &req).await;
+    }
     if switchyard_core::dip::send::serves(req.path()) {
         return switchyard_core::dip::send::handle(host, &req).await;
     }
