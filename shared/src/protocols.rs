@@ -25,6 +25,18 @@ pub enum Payload {
     DipStatus(crate::dip::delivery::Status),
 }
 
+impl From<crate::dip::delivery::Publication> for Payload {
+    fn from(p: crate::dip::delivery::Publication) -> Self {
+        Payload::Dip(p)
+    }
+}
+
+impl From<crate::dip::delivery::Status> for Payload {
+    fn from(s: crate::dip::delivery::Status) -> Self {
+        Payload::DipStatus(s)
+    }
+}
+
 /// A delivery job of any protocol, as the broker carries it.
 pub type DeliveryJob = Job<Payload>;
 

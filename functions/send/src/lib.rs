@@ -29,10 +29,10 @@ switchyard_host_spin::http_entry!(crate::handle);
 
 pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
     if req.path() == "/statusmessage" {
-        return switchyard_core::dip::status::handle(host, &req).await;
+        return switchyard_core::dip::status::handle::<Payload>(host, &req).await;
     }
     if switchyard_core::dip::send::serves(req.path()) {
-        return switchyard_core::dip::send::handle(host, &req).await;
+        return switchyard_core::dip::send::handle::<Payload>(host, &req).await;
     }
     respond(host, "send", accept(host, &req).await)
 }

@@ -15,3 +15,4 @@ pub mod refusal;
 pub mod signing;
 pub mod store;
 pub mod time;
+pub mod trusted;

@@ -22,20 +22,23 @@ use crate::common::http::{HttpRequest, HttpResponse, Method};
 use crate::common::{archive, ids, time};
 use crate::host::Host;
 use crate::ports::{Archive, PortError, PortResult, Unique};
-use crate::protocols::{DeliveryJob, Payload};
 
 std::thread_local! {
     /// The compiled schemas of the catalogue this instance last read.
     static SCHEMAS: RefCell<Option<Schemas>> = const { RefCell::new(None) };
 }
 
+/// The broker's job part a publication travels in (the hub's `protocols::Payload`).
+pub trait Carries: From<Publication> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned {}
+impl<P: From<Publication> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned> Carries for P {}
+
 /// Whether `path` is one this module serves.
 pub fn serves(path: &str) -> bool {
     super::errors::owns(path)
 }
 
-pub async fn handle(host: &impl Host, req: &HttpRequest) -> HttpResponse {
-    match route(host, req).await {
+pub async fn handle<P: Carries>(host: &impl Host, req: &HttpRequest) -> HttpResponse {
+    match route::<P>(host, req).await {
         Ok(resp) => resp,
         Err(e) => {
             host.log_error(&alloc::format!("dip send: {}", e.0));
@@ -44,11 +47,11 @@ pub async fn handle(host: &impl Host, req: &HttpRequest) -> HttpResponse {
     }
 }
 
-async fn route(host: &impl Host, req: &HttpRequest) -> PortResult<HttpResponse> {
+async fn route<P: Carries>(host: &impl Host, req: &HttpRequest) -> PortResult<HttpResponse> {
     let path = req.path().to_string();
     let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method, seg.as_slice()) {
-        (Method::Post, ["dip-channel", channel]) => send(host, req, channel).await,
+        (Method::Post, ["dip-channel", channel]) => send::<P>(host, req, channel).await,
         (Method::Post, ["validate", channel, event]) => validate(host, req, channel, event).await,
         (_, ["dip-channel", _] | ["validate", _, _]) => Ok(HttpResponse::empty(405)),
         _ => Ok(HttpResponse::empty(404)),
@@ -99,7 +102,7 @@ async fn validate(host: &impl Host, req: &HttpRequest, channel: &str, event: &st
 }
 
 /// `POST /dip-channel/{id}`.
-async fn send(host: &impl Host, req: &HttpRequest, channel: &str) -> PortResult<HttpResponse> {
+async fn send<P: Carries>(host: &impl Host, req: &HttpRequest, channel: &str) -> PortResult<HttpResponse> {
     let Some(owner) = super::auth::key_owner_of(req) else { return Ok(HttpResponse::empty(401)) };
     if !schemas_ready(host).await? || with_schemas(|s| s.catalogue().channel(channel).is_none()) {
         return Ok(HttpResponse::empty(404));
@@ -139,7 +142,7 @@ async fn send(host: &impl Host, req: &HttpRequest, channel: &str) -> PortResult<
     let mut items = Vec::with_capacity(payloads.len());
     for payload in payloads.iter_mut() {
         let header = Header::of(payload);
-        let item = match accept(host, channel, &channel_config, owner, sender.as_ref(), &participants, &header, payload).await? {
+        let item = match accept::<P>(host, channel, &channel_config, owner, sender.as_ref(), &participants, &header, payload).await? {
             Ok((transaction_id, correlation_id)) => {
                 let mut item = Item::new(&header, owner, hub, received_ms, Msg::Success);
                 item.transaction_id = Some(transaction_id);
@@ -160,7 +163,7 @@ fn answer((status, body): (u16, Value)) -> HttpResponse {
 /// One schema-valid message: its checks in 9.2.2's order, then durable. `Ok(Err(msg))` is the
 /// message's refusal; `Err` a host failure (the request answers 500).
 #[allow(clippy::too_many_arguments)]
-async fn accept(
+async fn accept<P: Carries>(
     host: &impl Host,
     channel: &str,
     channel_config: &config::ChannelConfig,
@@ -214,12 +217,12 @@ async fn accept(
     let egress = serde_json::to_vec(&serde_json::json!([{ "payload": payload }])).map_err(|e| PortError::new(e.to_string()))?;
     host.archive()?.put(&archive_key, &stamped).await?;
     for recipient in &resolved.recipients {
-        let job: DeliveryJob = Job {
+        let job: Job<P> = Job {
             message_id: ids::uuid_v4(host)?,
             archive_key: archive_key.clone(),
             accepted_at_ms: transaction_ms,
             attempts: 0,
-            payload: Payload::Dip(Publication {
+            payload: P::from(Publication {
                 channel: channel.into(),
                 recipient: recipient.dip_id.clone(),
                 role: recipient.role.clone(),

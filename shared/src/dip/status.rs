@@ -14,7 +14,6 @@ use crate::common::http::{HttpRequest, HttpResponse, Method};
 use crate::common::{archive, ids, time};
 use crate::host::Host;
 use crate::ports::{Archive, PortError, PortResult};
-use crate::protocols::{DeliveryJob, Payload};
 
 /// The day a transaction ID (DT-014: `T-<channel>-<sender>-<role>-<yyyymmdd>-<unique>`) was
 /// minted, as Unix ms at midnight UTC: where its message is archived.
@@ -43,8 +42,12 @@ fn received_by(message: &Value, party: &str) -> bool {
     })
 }
 
-pub async fn handle(host: &impl Host, req: &HttpRequest) -> HttpResponse {
-    match relay(host, req).await {
+/// The broker's job part a status message travels in (the hub's `protocols::Payload`).
+pub trait Carries: From<Status> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned {}
+impl<P: From<Status> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned> Carries for P {}
+
+pub async fn handle<P: Carries>(host: &impl Host, req: &HttpRequest) -> HttpResponse {
+    match relay::<P>(host, req).await {
         Ok(resp) => resp,
         Err(e) => {
             host.log_error(&alloc::format!("dip status: {}", e.0));
@@ -53,7 +56,7 @@ pub async fn handle(host: &impl Host, req: &HttpRequest) -> HttpResponse {
     }
 }
 
-async fn relay(host: &impl Host, req: &HttpRequest) -> PortResult<HttpResponse> {
+async fn relay<P: Carries>(host: &impl Host, req: &HttpRequest) -> PortResult<HttpResponse> {
     if req.method != Method::Post {
         return Ok(HttpResponse::empty(405));
     }
@@ -100,12 +103,12 @@ async fn relay(host: &impl Host, req: &HttpRequest) -> PortResult<HttpResponse> 
             }], "timestamp": time::dt003(now) });
             let bytes = serde_json::to_vec(&relayed).map_err(|e| PortError::new(e.to_string()))?;
             let message_id = ids::uuid_v4(host)?;
-            let job: DeliveryJob = Job {
+            let job: Job<P> = Job {
                 archive_key: archive::key(super::ARCHIVE_AREA, now, &alloc::format!("status-{message_id}")),
                 message_id,
                 accepted_at_ms: now,
                 attempts: 0,
-                payload: Payload::DipStatus(Status { recipient: sender, transaction_id: transaction_id.clone() }),
+                payload: P::from(Status { recipient: sender, transaction_id: transaction_id.clone() }),
             };
             broker::accept(host, &job, &bytes).await?;
             answer.message = Msg::Success.message().into();
