@@ -15,9 +15,10 @@ test: build
 	@infra/scripts/test.sh
 
 # Native core benchmarks and RSA signing inside workerd -> docs/benchmarks.md.
-bench: tools
+bench: build
 	@python3 infra/bench/core.py
 	@python3 infra/bench/signing.py
+	@python3 infra/bench/dip.py
 
 # OTS load and latency at increasing rates (loopback only, bounded) -> docs/benchmarks.md.
 load: build

@@ -87,6 +87,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.times = {}  # correlationID -> [arrival times]
         self.arrived = 0
+        self.requests = 0  # every post, whatever it carries
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
@@ -114,6 +115,7 @@ class Receiver:
                     corr = m.group(1).decode() if m else None  # before the buffer moves on
                     close = b"\r\nconnection: close" in bytes(self.buf[:he]).lower()
                     del self.buf[:end]
+                    rx.requests += 1
                     if corr:
                         rx._add(corr, t)
                     self.transport.write(RESPONSE_202)

@@ -10,6 +10,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::codes::Msg;
@@ -22,6 +23,9 @@ use crate::common::http::{HttpRequest, HttpResponse, Method};
 use crate::common::{archive, ids, time};
 use crate::host::Host;
 use crate::ports::{Archive, PortError, PortResult, Unique};
+
+/// Messages of one batch being made durable at once (each is a few storage calls).
+const MESSAGES_IN_FLIGHT: usize = 16;
 
 std::thread_local! {
     /// The compiled schemas of the catalogue this instance last read.
@@ -139,20 +143,39 @@ async fn send<P: Carries>(host: &impl Host, req: &HttpRequest, channel: &str) ->
     } else {
         Default::default()
     };
-    let mut items = Vec::with_capacity(payloads.len());
-    for payload in payloads.iter_mut() {
-        let header = Header::of(payload);
-        let item = match accept::<P>(host, channel, &channel_config, owner, sender.as_ref(), &participants, &header, payload).await? {
+    // Messages with different senderUniqueReferences are independent: they are taken
+    // concurrently; copies of one reference in order, so the first of them is the one created.
+    let headers: Vec<Header> = payloads.iter().map(Header::of).collect();
+    let mut groups: alloc::collections::BTreeMap<Option<String>, Vec<(usize, Value)>> = Default::default();
+    for (i, payload) in payloads.drain(..).enumerate() {
+        groups.entry(headers[i].sender_unique_reference.clone()).or_default().push((i, payload));
+    }
+    let (config, sender, participants, headers) = (&channel_config, sender.as_ref(), &participants, &headers);
+    let outcomes: Vec<Vec<(usize, PortResult<Result<(String, Option<String>), Msg>>)>> = stream::iter(groups.into_values())
+        .map(|group| async move {
+            let mut done = Vec::with_capacity(group.len());
+            for (i, mut payload) in group {
+                done.push((i, accept::<P>(host, channel, config, owner, sender, participants, &headers[i], &mut payload).await));
+            }
+            done
+        })
+        .buffer_unordered(MESSAGES_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut items: Vec<Option<Item>> = (0..headers.len()).map(|_| None).collect();
+    for (i, outcome) in outcomes.into_iter().flatten() {
+        let header = &headers[i];
+        items[i] = Some(match outcome? {
             Ok((transaction_id, correlation_id)) => {
-                let mut item = Item::new(&header, owner, hub, received_ms, Msg::Success);
+                let mut item = Item::new(header, owner, hub, received_ms, Msg::Success);
                 item.transaction_id = Some(transaction_id);
                 item.correlation_id = correlation_id;
                 item
             }
-            Err(msg) => Item::new(&header, owner, hub, received_ms, msg),
-        };
-        items.push(item);
+            Err(msg) => Item::new(header, owner, hub, received_ms, msg),
+        });
     }
+    let items: Vec<Item> = items.into_iter().flatten().collect();
     Ok(answer(ingest::response(&items, host.now_ms())))
 }
 
@@ -215,7 +238,7 @@ async fn accept<P: Carries>(
     let archive_key = archive::key(super::ARCHIVE_AREA, transaction_ms, &transaction_id);
     let stamped = serde_json::to_vec(payload).map_err(|e| PortError::new(e.to_string()))?;
     let egress = serde_json::to_vec(&serde_json::json!([{ "payload": payload }])).map_err(|e| PortError::new(e.to_string()))?;
-    host.archive()?.put(&archive_key, &stamped).await?;
+    let mut jobs = Vec::with_capacity(resolved.recipients.len());
     for recipient in &resolved.recipients {
         let job: Job<P> = Job {
             message_id: ids::uuid_v4(host)?,
@@ -229,8 +252,15 @@ async fn accept<P: Carries>(
                 transaction_id: transaction_id.clone(),
             }),
         };
-        broker::enqueue(host, &job, 0, Some(&egress)).await?;
+        jobs.push(job);
     }
+    // The archive object and every recipient's job at once; created only when all are stored.
+    let archive = host.archive()?;
+    futures_util::future::try_join(
+        archive.put(&archive_key, &stamped),
+        futures_util::future::try_join_all(jobs.iter().map(|job| broker::enqueue(host, job, 0, Some(&egress)))),
+    )
+    .await?;
     let correlation_id = initial_correlation_id.or_else(|| header.sender_correlation_id.clone());
     Ok(Ok((transaction_id, correlation_id)))
 }
