@@ -79,7 +79,3 @@ pub fn dip_revoked(sha256_hex: &str) -> String {
 pub fn dip_pubconfig(channel: &str, recipient: &str) -> String {
     format!("dip/pubconfig/{channel}/{recipient}")
 }
-/// An MPAN's appointment history (MAMS). Not configuration the hosts cache: a million of them.
-pub fn mams(mpan_core: &str) -> String {
-    format!("mams/{mpan_core}")
-}
