@@ -49,10 +49,31 @@ for _ in $(seq 1 180); do
   kill -0 "$hub" 2>/dev/null || { echo "$runner exited" >&2; exit 1; }
   sleep 0.5
 done
-sed "s#127.0.0.1:8788#127.0.0.1:$RECEIVER_PORT#g" "$ROOT/infra/seed/demo.json" |
-  curl -sf -X POST "http://127.0.0.1:$PORT/admin/v1/apply" -H "authorization: Bearer $ADMIN_TOKEN" \
-    -H 'content-type: application/json' --data-binary @- > /dev/null ||
+admin() { # METHOD PATH [curl data args...]: an admin call that must succeed
+  local method=$1 path=$2; shift 2
+  curl -sf -X "$method" "http://127.0.0.1:$PORT/admin/v1$path" -H "authorization: Bearer $ADMIN_TOKEN" \
+    -H 'content-type: application/json' "$@" > /dev/null
+}
+sed "s#127.0.0.1:8788#127.0.0.1:$RECEIVER_PORT#g" "$ROOT/infra/seed/demo.json" | admin POST /apply --data-binary @- ||
   { echo "loading infra/seed/demo.json failed" >&2; exit 1; }
+
+# DIP: the channel catalogue imported from Elexon's OpenAPI at the configured path, the demo
+# participants (infra/seed/demo-dip.json) and a demo CA whose certificates they sign with.
+DIP_SPEC="${SWITCHYARD_DIP_SPEC:-$ROOT/../shared/specs/dip-api}"
+DIP_DEMO="$DEV/dip-demo"
+dip_info="  DIP                   not loaded: no Elexon DIP OpenAPI at $DIP_SPEC (set SWITCHYARD_DIP_SPEC)"
+if [ -f "$DIP_SPEC/SubmitEvents-unresolved.yaml" ]; then
+  log "importing the DIP catalogue from $DIP_SPEC"
+  cargo run -q --release -p dip-catalogue --bin dip-catalogue -- --spec "$DIP_SPEC" --out "$DEV/dip-catalogue.json" &&
+    admin PUT /dip/catalogue --data-binary "@$DEV/dip-catalogue.json" &&
+    admin POST /apply --data-binary "@$ROOT/infra/seed/demo-dip.json" &&
+    cargo run -q --release -p dip-pki -- demo "$DIP_DEMO" 1000000001 1000000002 1000000003 1000000009 &&
+    python3 -c 'import json,sys; print(json.dumps({"certificatePem": open(sys.argv[1]).read()}))' "$DIP_DEMO/ca.pem" |
+      admin PUT /dip/trust-anchors/demo-ca --data-binary @- ||
+    { echo "loading the DIP demo failed" >&2; exit 1; }
+  dip_info="  DIP                   demo participants 1000000001 (SDS) 1000000002 (SUP) 1000000003 (LDSO); keys in
+                        infra/seed/demo-dip.json, signing keys and certificates in $DIP_DEMO"
+fi
 
 cat <<INFO
 
@@ -61,10 +82,11 @@ cat <<INFO
   Demo clients          demo-bbcd / demo-bbcd-secret-0001   sends for RCPID BBCD
                         demo-bcbx / demo-bcbx-secret-0001   sends for RCPID BCBX
   Demo letterboxes      http://127.0.0.1:$RECEIVER_PORT  (deliveries to BBCD, BCBX, DMNT, KSTB are printed here)
+$dip_info
   State                 $DEV/state  (kept across restarts; delete it to start afresh)
   Runtime               workerd via $runner
 
-  Try it: README.md, "Send a first message". Ctrl-C stops the hub.
+  Try it: README.md, "Send a first message" and "Send a signed DIP message". Ctrl-C stops the hub.
 
 INFO
 wait "$hub"

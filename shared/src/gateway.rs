@@ -69,6 +69,8 @@ pub fn route(path: &str) -> Option<Route> {
         ["oauth2", "token"] => r(Function::Token, Guard::Open, GATEWAY_MAX_BODY_BYTES),
         ["admin", "v1", ..] => r(Function::Admin, Guard::Admin, ADMIN_MAX_BODY_BYTES),
         ["dip-channel", _] | ["validate", _, _] => r(Function::Send, Guard::DipKey, crate::dip::ingest::MAX_BATCH_BYTES),
+        ["statusmessage"] => r(Function::Send, Guard::DipKey, GATEWAY_MAX_BODY_BYTES),
+        ["dip-channel", _, "pubconfig", _] | ["statusmessage", "config", _] => r(Function::Webhooks, Guard::DipKey, GATEWAY_MAX_BODY_BYTES),
         _ => None,
     }
 }

@@ -21,6 +21,8 @@ use crate::ports::{OutboundError, PortResult};
 pub enum Payload {
     Ots(crate::ots::delivery::Letterbox),
     Dip(crate::dip::delivery::Publication),
+    #[serde(rename = "dipStatus")]
+    DipStatus(crate::dip::delivery::Status),
 }
 
 /// A delivery job of any protocol, as the broker carries it.
@@ -31,6 +33,7 @@ impl Addressed for Payload {
         match self {
             Payload::Ots(p) => p.recipient(),
             Payload::Dip(p) => p.recipient(),
+            Payload::DipStatus(p) => p.recipient(),
         }
     }
 }
@@ -40,42 +43,56 @@ impl Rules for Payload {
         match self {
             Payload::Ots(p) => p.archive_area(),
             Payload::Dip(p) => p.archive_area(),
+            Payload::DipStatus(p) => p.archive_area(),
         }
     }
     fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
         match self {
             Payload::Ots(p) => p.classify(answer),
             Payload::Dip(p) => p.classify(answer),
+            Payload::DipStatus(p) => p.classify(answer),
         }
     }
     fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
         match self {
             Payload::Ots(p) => p.push(url, payload, credential),
             Payload::Dip(p) => p.push(url, payload, credential),
+            Payload::DipStatus(p) => p.push(url, payload, credential),
         }
     }
     async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy> {
         match self {
             Payload::Ots(p) => p.policy(host).await,
             Payload::Dip(p) => p.policy(host).await,
+            Payload::DipStatus(p) => p.policy(host).await,
         }
     }
     fn endpoint_key(&self) -> String {
         match self {
             Payload::Ots(p) => p.endpoint_key(),
             Payload::Dip(p) => p.endpoint_key(),
+            Payload::DipStatus(p) => p.endpoint_key(),
+        }
+    }
+    async fn sign(&self, host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
+        match self {
+            Payload::Ots(p) => p.sign(host, request).await,
+            Payload::Dip(p) => p.sign(host, request).await,
+            Payload::DipStatus(p) => p.sign(host, request).await,
         }
     }
     fn unregistered(&self) -> Outcome {
         match self {
             Payload::Ots(p) => p.unregistered(),
             Payload::Dip(p) => p.unregistered(),
+            Payload::DipStatus(p) => p.unregistered(),
         }
     }
     fn ended(&self, payload: &[u8], why: Ending, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
         match self {
             Payload::Ots(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Ots(r.job) })),
             Payload::Dip(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Dip(r.job) })),
+            Payload::DipStatus(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::DipStatus(r.job) })),
         }
     }
 }

@@ -71,6 +71,23 @@ fn e2e_dip_one_schema_failure_rejects_the_batch() {
         let r = d.post(&d.sds, "/dip-channel/IF-021", body);
         assert_eq!((r.status, messages_of(&r)), (400, vec!["MSG1001 - Schema Failure".to_string()]), "{}", String::from_utf8_lossy(body));
     }
+    // Mutations of one valid message, each its own batch.
+    let mutated = |f: &dyn Fn(&mut Value)| {
+        let mut m = message(CHANNEL, EVENT, &d.sds.id, "SDS");
+        f(&mut m);
+        d.post(&d.sds, "/dip-channel/IF-021", &batch(&[m]))
+    };
+    let cases: [(&str, &dyn Fn(&mut Value)); 5] = [
+        ("missing block", &|m| { m.as_object_mut().unwrap().remove("CustomBlock"); }),
+        ("missing M0", &|m| { m["CommonBlock"].as_object_mut().unwrap().remove("M0"); }),
+        ("bad MPAN", &|m| m["CommonBlock"]["M0"]["MPANCore"] = json!("12345")),
+        ("non-ASCII digits in the MPAN", &|m| m["CommonBlock"]["M0"]["MPANCore"] = json!("١٢٣٤٥٦٧٨٩٠١٢٣")),
+        ("wrong enum case", &|m| m["CommonBlock"]["S0"]["interfaceID"] = json!("if-021")),
+    ];
+    for (what, f) in cases {
+        let r = mutated(f);
+        assert_eq!((r.status, messages_of(&r)), (400, vec!["MSG1001 - Schema Failure".to_string()]), "{what}");
+    }
     // A valid tag of another environment is not this instance's.
     let mut other = good.clone();
     other["CommonBlock"]["S1"]["environmentTag"] = json!("PRD");
@@ -126,4 +143,43 @@ fn e2e_dip_validate_checks_without_sending() {
     assert_eq!(r.status, 400);
     assert!(r.json().as_str().unwrap().starts_with("MSG1001 - Schema Failure: "), "{}", r.text());
     assert_eq!(d.post(&d.sds, "/validate/IF-021/NoSuchEvent", b"[]").status, 404);
+}
+
+/// Elexon's own 11 example messages fail their schemas (tools/dip-catalogue/EXAMPLES.md says
+/// why, one by one): the hub answers each batch 400, every message MSG1001.
+#[test]
+fn e2e_dip_elexon_examples_are_schema_failures() {
+    let d = dip();
+    let mut spec = dip_catalogue::spec::Spec::open(&switchyard_tests::dip::spec_dir()).expect("the DIP OpenAPI");
+    let yaml = spec.load(dip_catalogue::spec::EXAMPLES).expect("Examples-unresolved.yaml").clone();
+    let examples = yaml["components"]["examples"].as_object().expect("components.examples");
+    assert_eq!(examples.len(), 11);
+    for (name, example) in examples {
+        let value = &example["value"];
+        let messages: Vec<Value> = match value {
+            Value::Array(items) => items.iter().map(|m| m["payload"].clone()).collect(),
+            one => vec![one["payload"].clone()],
+        };
+        let channel = if name.starts_with("REP") { &name[..7] } else { &name[..6] };
+        let r = d.post(&d.sds, &format!("/dip-channel/{channel}"), &batch(&messages));
+        assert_eq!(r.status, 400, "{name}: {}", r.text());
+        assert!(messages_of(&r).iter().all(|m| m == "MSG1001 - Schema Failure"), "{name}: {}", r.text());
+    }
+}
+
+/// A message generated from each (channel, event) schema of the catalogue validates.
+#[test]
+fn e2e_dip_every_catalogue_event_validates() {
+    let d = dip();
+    let catalogue = switchyard_tests::dip::catalogue();
+    let mut checked = 0;
+    for (channel, c) in &catalogue.channels {
+        for event in c.events.keys() {
+            let m = message(channel, event, &d.sds.id, "SDS");
+            let r = d.post(&d.sds, &format!("/validate/{channel}/{event}"), &batch(&[m]));
+            assert_eq!(r.status, 201, "{channel}/{event}: {}", r.text());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 146, "{checked} events");
 }

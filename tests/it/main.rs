@@ -6,6 +6,8 @@ mod e2e_degraded;
 mod e2e_dip_admin;
 mod e2e_dip_mams;
 mod e2e_dip_send;
+mod e2e_dip_signatures;
+mod e2e_dip_webhooks;
 mod e2e_durability;
 mod e2e_isolation;
 mod e2e_outbound_security;

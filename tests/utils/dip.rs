@@ -58,18 +58,25 @@ pub struct Dip {
     pub sup: Party,
 }
 
+/// The suite's CA: participants' certificates and the hub's own come from it.
+pub fn suite_ca() -> Ca {
+    Ca::new("CN=Switchyard test CA,O=Switchyard tests,C=GB", &fixture_key("ca"), now_ms())
+}
+
 /// The suite's DIP setup on the shared hub, made once.
 pub fn dip() -> &'static Dip {
     static DIP: OnceLock<Dip> = OnceLock::new();
     DIP.get_or_init(|| {
         let h = hub();
-        let body = serde_json::to_vec(catalogue()).unwrap();
+        let catalogue = serde_json::to_vec(catalogue()).unwrap();
         let auth = format!("Bearer {}", h.admin_token);
-        let r = call("PUT", &h.url("/admin/v1/dip/catalogue"), &[("authorization", &auth), ("content-type", "application/json")], &body);
-        assert_eq!(r.status, 200, "loading the catalogue: {}", r.text());
-
-        let now = now_ms();
-        let ca = Ca::new("CN=Switchyard test CA,O=Switchyard tests,C=GB", &fixture_key("ca"), now);
+        let r = call("PUT", &h.url("/admin/v1/dip/catalogue"), &[("authorization", &auth)], &catalogue);
+        assert_eq!(r.status, 200, "loading the DIP catalogue failed: {}", r.text());
+        // The demo's DIP seed applies on top (make dev applies it the same way).
+        let seed = std::fs::read(root().join("infra/seed/demo-dip.json")).expect("infra/seed/demo-dip.json");
+        let r = call("POST", &h.url("/admin/v1/apply"), &[("authorization", &auth)], &seed);
+        assert_eq!(r.status, 200, "applying infra/seed/demo-dip.json failed: {}", r.text());
+        let ca = suite_ca();
         let anchor = format!("/admin/v1/dip/trust-anchors/suite-{}", unique_dip_id());
         assert_eq!(h.admin("PUT", &anchor, &json!({ "certificatePem": ca.certificate_pem })).status, 200);
 
@@ -127,7 +134,10 @@ pub fn message(channel: &str, event: &str, sender: &str, role: &str) -> Value {
     m
 }
 
+/// DT-995's shape. Its pattern takes `IF-`/`REP-` and digits only, so a report channel with a
+/// letter (`REP-002A`) is written without it.
 pub fn unique_reference(channel: &str, sender: &str, role: &str) -> String {
+    let channel = channel.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     format!("S-{channel}-{sender}-{role}-{}-{}", switchyard_core::common::time::compact_date(now_ms()), unique_dip_id())
 }
 

@@ -74,7 +74,14 @@ fn start_shared() -> Hub {
     let admin_token = random_hex(24);
     // The development route `POST /admin/v1/signing/test` is served only with
     // SWITCHYARD_ENABLE_SIGNING_TEST; the suite's hub needs it for e2e_signing.
-    let extra = [signing_key_setting(&signing_key_pem), ("SWITCHYARD_ENABLE_SIGNING_TEST", "true".into())];
+    // The hub signs its DIP calls with the suite's signing key, under a certificate from the
+    // suite's DIP CA (crate::dip::suite_ca) for the hub's DIP ID.
+    let certificate = crate::dip::suite_ca().issue(&signing_key_pem, &dip_pki::Leaf::for_party("0000000000", crate::dip::now_ms()));
+    let extra = [
+        signing_key_setting(&signing_key_pem),
+        ("SWITCHYARD_ENABLE_SIGNING_TEST", "true".into()),
+        ("SWITCHYARD_SIGNING_CERTIFICATE", certificate.trim().replace('\n', "\\n")),
+    ];
     let process = HubProcess::start(&dir, &admin_token, &extra);
     PGID.store(process.pgid, Ordering::SeqCst);
     let _ = SHARED_DIR.set(dir.clone());

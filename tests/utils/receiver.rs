@@ -115,6 +115,23 @@ impl Receiver {
         }
     }
 
+    /// Waits until a letterbox post for which `matches` holds has arrived (or `timeout`).
+    pub fn wait_until(&self, timeout: Duration, matches: impl Fn(&Arrival) -> bool) -> Option<Arrival> {
+        let (lock, cv) = &*self.state;
+        let deadline = Instant::now() + timeout;
+        let mut st = lock.lock().unwrap();
+        loop {
+            if let Some(a) = st.arrivals.iter().find(|a| a.path != TOKEN_PATH && matches(a)) {
+                return Some(a.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            st = cv.wait_timeout(st, deadline - now).unwrap().0;
+        }
+    }
+
     /// Waits until no request of any kind (letterbox post or token request) has arrived for
     /// `quiet`, counted from the last arrival after this call, or from the call itself when
     /// nothing arrived since. So it always waits at least `quiet`: a negative assertion after

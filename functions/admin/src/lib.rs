@@ -134,16 +134,32 @@ async fn rotate_key(host: &impl Host, id: &str, slot: &str) -> Result<HttpRespon
 async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
     let bundle: Bundle = json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
     let s = host.settings();
-    let writes = admin::bundle_writes(&bundle, s.seal_key()?, host, s.allow_loopback_http)?;
+    let mut writes = admin::bundle_writes(&bundle, s.seal_key()?, host, s.allow_loopback_http)?;
+    let mut mams = Vec::new();
+    if let Some(dip) = &bundle.dip {
+        let catalogue = if dip.channels.is_empty() { None } else { switchyard_core::dip::store::catalogue(host.kv()?).await? };
+        let (dip_writes, dip_mams) = admin::dip::bundle_writes(dip, catalogue.as_ref(), host)?;
+        writes.extend(dip_writes);
+        mams = dip_mams;
+    }
     write_all(host, writes).await?;
-    Ok(HttpResponse::json(
-        200,
-        &json!({
-            "participants": bundle.participants.len(),
-            "routingIDs": bundle.routing_ids.len(),
-            "clients": bundle.clients.len()
-        }),
-    ))
+    if !mams.is_empty() {
+        host.address_table()?.put_many(&mams).await?;
+    }
+    let mut counts = json!({
+        "participants": bundle.participants.len(),
+        "routingIDs": bundle.routing_ids.len(),
+        "clients": bundle.clients.len()
+    });
+    if let Some(d) = &bundle.dip {
+        counts["dip"] = json!({
+            "trustAnchors": d.trust_anchors.len(),
+            "participants": d.participants.len(),
+            "channels": d.channels.len(),
+            "mams": d.mams.len()
+        });
+    }
+    Ok(HttpResponse::json(200, &counts))
 }
 
 /// Signs the body with the hub's signing key, so an operator can check the configured key

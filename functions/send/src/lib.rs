@@ -30,6 +30,9 @@ switchyard_host_cloudflare::address_table_object!();
 switchyard_host_spin::http_entry!(crate::handle);
 
 pub async fn handle(host: &impl Host, req: HttpRequest) -> HttpResponse {
+    if req.path() == "/statusmessage" {
+        return switchyard_core::dip::status::handle(host, &req).await;
+    }
     if switchyard_core::dip::send::serves(req.path()) {
         return switchyard_core::dip::send::handle(host, &req).await;
     }

@@ -47,4 +47,64 @@ pub struct Bundle {
     pub routing_ids: Vec<SeedRoutingId>,
     #[serde(default)]
     pub clients: Vec<SeedClient>,
+    /// DIP configuration (the DIP contract's objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dip: Option<DipBundle>,
+}
+
+/// The DIP part of a seed bundle. Channels are checked against the catalogue the hub holds,
+/// so it is loaded first (`PUT /admin/v1/dip/catalogue`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DipBundle {
+    #[serde(default)]
+    pub trust_anchors: Vec<SeedTrustAnchor>,
+    #[serde(default)]
+    pub participants: Vec<SeedDipParticipant>,
+    #[serde(default)]
+    pub channels: Vec<SeedChannel>,
+    #[serde(default)]
+    pub mams: Vec<SeedMams>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedTrustAnchor {
+    pub anchor_id: String,
+    pub certificate_pem: String,
+}
+
+/// A DIP participant with fixed API keys, so a demo can print them; keys are hashed on apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedDipParticipant {
+    #[serde(rename = "DIPID")]
+    pub dip_id: String,
+    #[serde(flatten)]
+    pub entry: crate::dip::config::Participant,
+    #[serde(default)]
+    pub keys: SeedDipKeys,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDipKeys {
+    #[serde(default)]
+    pub primary: Option<String>,
+    #[serde(default)]
+    pub secondary: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedChannel {
+    pub id: String,
+    #[serde(flatten)]
+    pub config: crate::dip::config::ChannelConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMams {
+    #[serde(rename = "MPANCore")]
+    pub mpan_core: String,
+    pub parties: Vec<crate::dip::config::MamsParty>,
 }

@@ -133,6 +133,51 @@ pub fn revocation_writes(sha256_hex: &str, body: &[u8]) -> Result<(Revocation, V
     Ok((r, writes))
 }
 
+/// The writes of a seed bundle's `dip` section: configuration writes, and the MAMS rows,
+/// which go to the address table (not the configuration store). `catalogue` is the one the
+/// hub holds (needed only when the bundle configures channels).
+pub fn bundle_writes(dip: &crate::admin::bundle::DipBundle, catalogue: Option<&Catalogue>, entropy: &impl Entropy) -> Result<(Vec<Write>, Vec<MamsRow>), AdminError> {
+    let mut writes = Vec::new();
+    let at = |what: &str, e: AdminError| match e {
+        AdminError::Invalid(m) => invalid(format!("dip.{what}: {m}")),
+        other => other,
+    };
+    for a in &dip.trust_anchors {
+        let body = json(&TrustAnchor { certificate_pem: a.certificate_pem.clone() });
+        writes.extend(trust_anchor_writes(&a.anchor_id, &body).map_err(|e| at("trustAnchors", e))?.1);
+    }
+    for p in &dip.participants {
+        writes.extend(participant_writes(&p.dip_id, &json(&p.entry)).map_err(|e| at("participants", e))?.1);
+        let mut slots = ApiKeys::default();
+        for (slot, key) in [("primary", &p.keys.primary), ("secondary", &p.keys.secondary)] {
+            let Some(key) = key else { continue };
+            if crate::dip::auth::api_key_owner(key) != Some((p.dip_id.as_str(), slot)) {
+                return Err(invalid(format!("dip.participants: {}'s {slot} key must read dip.{}.{slot}.<64 hex digits>", p.dip_id, p.dip_id)));
+            }
+            let mut salt = [0u8; 16];
+            entropy.fill(&mut salt)?;
+            let hash = Some(secret::hash(key, &salt));
+            if slot == "primary" { slots.primary = hash } else { slots.secondary = hash }
+        }
+        if slots != ApiKeys::default() {
+            writes.push((keys::dip_api_keys(&p.dip_id), json(&slots)));
+        }
+    }
+    if !dip.channels.is_empty() {
+        let catalogue = catalogue.ok_or_else(|| invalid("dip.channels: load the catalogue first (PUT /admin/v1/dip/catalogue)"))?;
+        for c in &dip.channels {
+            let written = channel_writes(catalogue, &c.id, &json(&c.config)).map_err(|e| at("channels", e))?;
+            writes.extend(written.ok_or_else(|| invalid(format!("dip.channels: {} is not a channel of the catalogue", c.id)))?.1);
+        }
+    }
+    let mut rows = Vec::new();
+    for m in &dip.mams {
+        let body = json(&Mams { parties: m.parties.clone() });
+        rows.push(mams_writes(&m.mpan_core, &body).map_err(|e| at("mams", e))?.1);
+    }
+    Ok((writes, rows))
+}
+
 /// One record of the address table: an MPAN core and its history's JSON.
 pub type MamsRow = (String, Vec<u8>);
 
@@ -254,6 +299,27 @@ mod tests {
         assert!(!api_key_matches(&keys, &tampered));
         assert!(api_key_owner("dip.1000000001.tertiary.x").is_none() && api_key_owner("garbage").is_none());
         assert!(rotate_api_key("1000000001", "tertiary", ApiKeys::default(), &Counter).is_err());
+    }
+
+    #[test]
+    fn a_bundle_dip_section_reads_and_checks_its_keys() {
+        let key = format!("dip.1000000001.primary.{}", "ab".repeat(32));
+        let bundle: crate::admin::bundle::Bundle = serde_json::from_value(serde_json::json!({ "dip": {
+            "participants": [{ "DIPID": "1000000001", "name": "Bars", "roles": ["SUP"], "DIPConnectionProviderID": null, "keys": { "primary": key } }],
+            "mams": [{ "MPANCore": "1234567890123", "parties": [] }] } }))
+        .unwrap();
+        let dip = bundle.dip.as_ref().unwrap();
+        let (writes, rows) = bundle_writes(dip, None, &Counter).unwrap();
+        assert_eq!(rows.iter().map(|(mpan, _)| mpan.as_str()).collect::<Vec<_>>(), ["1234567890123"], "MAMS goes to the address table");
+        assert!(writes.iter().all(|(k, _)| k.starts_with("dip/")), "and never through the configuration store");
+        let slots: ApiKeys = serde_json::from_slice(&writes.iter().find(|(k, _)| k == &keys::dip_api_keys("1000000001")).unwrap().1).unwrap();
+        assert!(crate::dip::auth::api_key_matches(&slots, &key));
+        let mut wrong = dip.clone();
+        wrong.participants[0].keys.primary = Some(format!("dip.1000000002.primary.{}", "ab".repeat(32)));
+        assert!(bundle_writes(&wrong, None, &Counter).is_err(), "a key names its owner");
+        let mut channels = dip.clone();
+        channels.channels.push(serde_json::from_value(serde_json::json!({ "id": "IF-021", "senderRoles": ["SDS"] })).unwrap());
+        assert!(bundle_writes(&channels, None, &Counter).is_err(), "channels need the catalogue");
     }
 
     #[test]

@@ -47,3 +47,25 @@ pub async fn key_owner(req: &HttpRequest, kv: &impl KeyValue) -> Result<String, 
     }
     Ok(owner.into())
 }
+
+/// The caller the gateway authenticated by its API key (its trusted header).
+pub fn key_owner_of(req: &HttpRequest) -> Option<&str> {
+    req.header(crate::gateway::trusted::DIP_KEY_OWNER)
+}
+
+/// §10.4 for a request from `party`: `None` when it is signed as it must be, else the 401.
+pub async fn signed_by(host: &impl crate::host::Host, req: &HttpRequest, party: &str) -> PortResult<Option<crate::common::http::HttpResponse>> {
+    use super::signature;
+    let Some(url) = req.header(crate::gateway::trusted::ADDRESSED_URL) else {
+        return Err(crate::ports::PortError::new("the gateway did not hand on the addressed URL"));
+    };
+    let environment = config::environment(host.settings())?;
+    let trust = super::store::trust(host.kv()?, environment, req.header(signature::headers::SIGNATURE_CERTIFICATE)).await?;
+    let refused = || Ok(Some(crate::common::http::HttpResponse::empty(401)));
+    let Ok(received) = signature::Received::from_request(req, url) else { return refused() };
+    match signature::verify(host.verifier(), &trust, &received, party, host.now_ms()).await {
+        Ok(_) => Ok(None),
+        Err(signature::SignatureError::Host(e)) => Err(e),
+        Err(_) => refused(),
+    }
+}

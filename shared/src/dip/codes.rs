@@ -4,6 +4,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Msg {
     Success,
+    ProcessingFailed,
     SchemaFailure,
     SenderUniqueReferenceDuplicated,
     SenderTimestampInvalid,
@@ -20,6 +21,7 @@ impl Msg {
     pub fn code(self) -> &'static str {
         match self {
             Msg::Success => "MSG0000",
+            Msg::ProcessingFailed => "MSG1000",
             Msg::SchemaFailure => "MSG1001",
             Msg::SenderUniqueReferenceDuplicated => "MSG1006",
             Msg::SenderTimestampInvalid => "MSG1007",
@@ -37,6 +39,7 @@ impl Msg {
     pub fn message(self) -> &'static str {
         match self {
             Msg::Success => "MSG0000 - Success",
+            Msg::ProcessingFailed => "MSG1000 - Message Processing Failed",
             Msg::SchemaFailure => "MSG1001 - Schema Failure",
             Msg::SenderUniqueReferenceDuplicated => "MSG1006 - Sender Unique Reference Duplicated",
             Msg::SenderTimestampInvalid => "MSG1007 - Sender Timestamp Invalid",

@@ -1,8 +1,9 @@
-//! Delivery rules of a DIP publication: one job per (recipient, role) copy of a message, held
-//! until the recipient has a publication webhook on the channel, pushed to it, and retried
-//! until the message is 14 days old (DSD002 8.9; then it is dead-lettered: the job ends and
-//! the archive keeps the message). What a final refusal sends back to the sender (8.6), the
-//! hub's signature on the call, batching and obfuscation come with the publication webhooks.
+//! Delivery rules of the DIP's two kinds of call: a publication (one job per (recipient, role)
+//! copy of a message, to the recipient's publication webhook on the channel) and a status
+//! message (to a participant's status webhook). Both are held until the webhook is registered,
+//! signed by the hub (10.3), and retried until 14 days old (DSD002 8.9; then dead-lettered: the
+//! job ends and the archive keeps the message). What a final refusal of a publication sends
+//! back to its sender (8.6), batching and obfuscation come with the publication webhooks.
 
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use crate::common::delivery::{Ending, Outcome, Reply, Rules};
 use crate::common::http::HttpRequest;
 use crate::common::store::keys;
 use crate::host::{Host, Settings};
-use crate::ports::{OutboundError, PortResult};
+use crate::ports::{OutboundError, PortError, PortResult};
 
 /// The broker's list type for DIP recipients (they are DIP IDs).
 pub const RECIPIENT_LIST: &str = "DIP";
@@ -77,9 +78,65 @@ impl Rules for Publication {
         Outcome::Retry
     }
 
+    async fn sign(&self, host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
+        signed(host, request).await
+    }
+
     fn ended(&self, _payload: &[u8], _why: Ending, _settings: &Settings) -> Result<Option<Reply<Self>>, String> {
         Ok(None)
     }
+}
+
+/// A status message for `recipient` (the original sender of `transaction_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    #[serde(rename = "recipientDIPID")]
+    pub recipient: String,
+    #[serde(rename = "transactionID")]
+    pub transaction_id: String,
+}
+
+impl Addressed for Status {
+    fn recipient(&self) -> (&str, &str) {
+        (RECIPIENT_LIST, &self.recipient)
+    }
+}
+
+impl Rules for Status {
+    fn archive_area(&self) -> &'static str {
+        super::ARCHIVE_AREA
+    }
+    fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
+        classify(answer)
+    }
+    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
+        credentials::post_json(url, payload, credential)
+    }
+    async fn policy(&self, _host: &impl Host) -> PortResult<DeliveryPolicy> {
+        Ok(POLICY)
+    }
+    fn endpoint_key(&self) -> String {
+        keys::dip_status_webhook(&self.recipient)
+    }
+    fn unregistered(&self) -> Outcome {
+        Outcome::Retry
+    }
+    async fn sign(&self, host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
+        signed(host, request).await
+    }
+    /// A status message that could not be delivered is not reported again.
+    fn ended(&self, _payload: &[u8], _why: Ending, _settings: &Settings) -> Result<Option<Reply<Self>>, String> {
+        Ok(None)
+    }
+}
+
+/// The hub's four signature headers on a call (10.3.1), over the registered callback URL.
+async fn signed(host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
+    let certificate = host.settings().signing_certificate.clone().ok_or_else(|| PortError::new("SWITCHYARD_SIGNING_CERTIFICATE is not set"))?;
+    let signer = host.signer().await?;
+    let headers = super::signature::sign_headers(&signer, request.method.as_str(), &request.url, &request.body, host.now_ms(), &certificate).await?;
+    Ok(headers.into_iter().fold(request, |r, (name, value)| r.with_header(name, value)))
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ pub mod schema;
 #[cfg(feature = "schema")]
 pub mod send;
 pub mod signature;
+pub mod status;
 pub mod store;
+pub mod webhooks;
 
 /// Where accepted DIP messages are archived.
 pub const ARCHIVE_AREA: &str = "dip";

@@ -16,11 +16,10 @@ use super::codes::Msg;
 use super::delivery::Publication;
 use super::ingest::{self, Header, Item};
 use super::schema::{Invalid, Schemas};
-use super::{addressing, config, signature, store};
+use super::{addressing, config, store};
 use crate::common::broker::{self, Job};
 use crate::common::http::{HttpRequest, HttpResponse, Method};
 use crate::common::{archive, ids, time};
-use crate::gateway::trusted;
 use crate::host::Host;
 use crate::ports::{Archive, PortError, PortResult, Unique};
 use crate::protocols::{DeliveryJob, Payload};
@@ -73,34 +72,11 @@ fn with_schemas<R>(f: impl FnOnce(&mut Schemas) -> R) -> R {
     SCHEMAS.with_borrow_mut(|s| f(s.as_mut().expect("schemas_ready was called")))
 }
 
-/// The caller the gateway authenticated by its API key.
-fn key_owner(req: &HttpRequest) -> Option<&str> {
-    req.header(trusted::DIP_KEY_OWNER)
-}
-
-/// §10.4 on a request from `party`. `None`: verified; `Some(401)` otherwise.
-async fn signed_by(host: &impl Host, req: &HttpRequest, party: &str) -> PortResult<Option<HttpResponse>> {
-    let Some(url) = req.header(trusted::ADDRESSED_URL) else {
-        return Err(PortError::new("the gateway did not hand on the addressed URL"));
-    };
-    let environment = config::environment(host.settings())?;
-    let trust = store::trust(host.kv()?, environment, req.header(signature::headers::SIGNATURE_CERTIFICATE)).await?;
-    let received = match signature::Received::from_request(req, url) {
-        Ok(r) => r,
-        Err(_) => return Ok(Some(HttpResponse::empty(401))),
-    };
-    match signature::verify(host.verifier(), &trust, &received, party, host.now_ms()).await {
-        Ok(_) => Ok(None),
-        Err(signature::SignatureError::Host(e)) => Err(e),
-        Err(_) => Ok(Some(HttpResponse::empty(401))),
-    }
-}
-
 /// `POST /validate/{IF}/{Event}`: the messages' schema and environment checks, nothing sent.
 /// 201 with `"MSG0000 - Success"`, or 400 with `"MSG1001 - Schema Failure: <where and why>"`.
 async fn validate(host: &impl Host, req: &HttpRequest, channel: &str, event: &str) -> PortResult<HttpResponse> {
-    let Some(owner) = key_owner(req) else { return Ok(HttpResponse::empty(401)) };
-    if let Some(refused) = signed_by(host, req, owner).await? {
+    let Some(owner) = super::auth::key_owner_of(req) else { return Ok(HttpResponse::empty(401)) };
+    if let Some(refused) = super::auth::signed_by(host, req, owner).await? {
         return Ok(refused);
     }
     if !schemas_ready(host).await? || with_schemas(|s| s.catalogue().event(channel, event).is_none()) {
@@ -124,11 +100,11 @@ async fn validate(host: &impl Host, req: &HttpRequest, channel: &str, event: &st
 
 /// `POST /dip-channel/{id}`.
 async fn send(host: &impl Host, req: &HttpRequest, channel: &str) -> PortResult<HttpResponse> {
-    let Some(owner) = key_owner(req) else { return Ok(HttpResponse::empty(401)) };
+    let Some(owner) = super::auth::key_owner_of(req) else { return Ok(HttpResponse::empty(401)) };
     if !schemas_ready(host).await? || with_schemas(|s| s.catalogue().channel(channel).is_none()) {
         return Ok(HttpResponse::empty(404));
     }
-    if let Some(refused) = signed_by(host, req, owner).await? {
+    if let Some(refused) = super::auth::signed_by(host, req, owner).await? {
         return Ok(refused);
     }
     let settings = host.settings();

@@ -118,3 +118,18 @@ fn block_on<F: core::future::Future>(f: F) -> F::Output {
         core::task::Poll::Pending => panic!("a signing future waited"),
     }
 }
+
+/// Checks a call as a participant receiving it would (10.4): signed now, over this URL and
+/// body, by a certificate `ca_pem` issued for `party`.
+pub fn verify(ca_pem: &str, method: &str, url: &str, headers: &[(String, String)], body: &[u8], party: &str, now_ms: u64) -> Result<(), String> {
+    use switchyard_core::common::http::{HttpRequest, Method};
+    use switchyard_core::dip::signature::{self, CertificateProfile, Trust, TrustAnchor};
+    let anchor = TrustAnchor::from_pem(ca_pem).map_err(|e| e.to_string())?;
+    let trust = Trust { anchors: vec![anchor], revoked: Default::default(), profile: CertificateProfile::NonProduction };
+    let mut request = HttpRequest::new(Method::parse(method), url).with_body(body.to_vec());
+    for (k, v) in headers {
+        request = request.with_header(&k.to_ascii_lowercase(), v.clone());
+    }
+    let received = signature::Received::from_request(&request, url).map_err(|e| e.to_string())?;
+    block_on(signature::verify(&switchyard_core::common::signing::RsaVerifier, &trust, &received, party, now_ms)).map(|_| ()).map_err(|e| e.to_string())
+}

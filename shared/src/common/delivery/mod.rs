@@ -94,6 +94,11 @@ pub trait Rules: broker::Addressed + Clone + Serialize + DeserializeOwned {
     fn unregistered(&self) -> Outcome {
         Outcome::Failed(Ending::NoRoute)
     }
+    /// The push as it leaves the hub: a protocol that signs its calls adds its signature here.
+    /// `Err` is the host's (no signing key): the job stays and is tried again.
+    async fn sign(&self, _host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
+        Ok(request)
+    }
     /// What delivery ending for `why` sends back, if anything. `Err` is a log line: the
     /// protocol wanted to reply and could not (the reply is then not sent).
     fn ended(&self, payload: &[u8], why: Ending, settings: &crate::host::Settings) -> Result<Option<Reply<Self>>, String>;
@@ -174,7 +179,7 @@ async fn attempt<P: Rules>(host: &impl Host, job: &Job<P>, ep: &Endpoint, payloa
         // No usable credential now (token endpoint down, API key expired): try again later.
         None => return Ok(Attempt::Answered(Outcome::Retry)),
     };
-    let req = job.payload.push(&ep.url, payload, &credential);
+    let req = job.payload.sign(host, job.payload.push(&ep.url, payload, &credential)).await?;
     let result = host.http()?.send(req, ATTEMPT_TIMEOUT_MS).await;
     if !refresh && result.as_ref().is_ok_and(|r| credentials::refresh_token_on(r.status, &ep.auth)) {
         return Ok(Attempt::Unauthorised);

@@ -79,3 +79,15 @@ pub fn dip_revoked(sha256_hex: &str) -> String {
 pub fn dip_pubconfig(channel: &str, recipient: &str) -> String {
     format!("dip/pubconfig/{channel}/{recipient}")
 }
+/// The batching limits a recipient registered with its publication webhook on a channel.
+pub fn dip_pubconfig_limits(channel: &str, recipient: &str) -> String {
+    format!("dip/pubconfig-limits/{channel}/{recipient}")
+}
+/// A participant's status-message webhook (`/statusmessage/config/{recipient}`).
+pub fn dip_status_webhook(recipient: &str) -> String {
+    format!("dip/status/{recipient}")
+}
+/// The batching limits registered with a status-message webhook.
+pub fn dip_status_limits(recipient: &str) -> String {
+    format!("dip/status-limits/{recipient}")
+}
