@@ -24,6 +24,7 @@ mams_load = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mams_load)
 
 SEED = 20260401
+RUNNER_TEXT = {"run-hub": "`infra/scripts/run-hub.mjs` (one workerd, no inspector)", "wrangler": "plain `wrangler dev`"}
 
 
 def mpan(i):
@@ -150,7 +151,7 @@ def main():
     write_section("mams", f"""
 ## MAMS address table ({out['date']}, {out['machine']})
 
-`python3 infra/bench/mams.py`: a hub run by {runner} with fresh state, {loaded:,} generated MPANs
+`python3 infra/bench/mams.py`: a hub run by {RUNNER_TEXT[runner]} with fresh state, {loaded:,} generated MPANs
 with 1 to 3 parties each, loaded by the loader of `infra/scripts/mams-load.py`
 (`POST /admin/v1/dip/mams`, {mams_load.CHUNK_LINES:,} lines a request, {connections} connections at once;
 each request writes its rows into the 16 `AddressShard` Durable Objects, one call and one
