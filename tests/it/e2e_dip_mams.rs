@@ -129,3 +129,16 @@ fn e2e_dip_mams_secondary_addressing_reads_the_loaded_table() {
     assert_eq!(send(&known), "MSG0000 - Success", "the supplier loaded for the MPAN receives it");
     assert!(send(&unknown).starts_with("MSG1038"), "no MAMS party for an MPAN never loaded");
 }
+
+#[test]
+fn e2e_dip_mams_seed_bundles_load_the_address_table() {
+    let h = hub();
+    dip(); // applies infra/seed/demo-dip.json, whose dip.mams goes through POST /admin/v1/apply
+    let seed: Value = serde_json::from_slice(&std::fs::read(switchyard_tests::hub::root().join("infra/seed/demo-dip.json")).unwrap()).unwrap();
+    let seeded = seed["dip"]["mams"].as_array().expect("the demo DIP seed holds MAMS");
+    assert!(!seeded.is_empty());
+    for m in seeded {
+        let got = h.admin("GET", &format!("/admin/v1/dip/mams/{}", m["MPANCore"].as_str().unwrap()), &Value::Null);
+        assert_eq!((got.status, got.json()), (200, json!({ "parties": m["parties"] })));
+    }
+}
