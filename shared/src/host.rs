@@ -8,13 +8,14 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::common::http::{HttpRequest, HttpResponse};
-use crate::ports::{Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Signer, Unique, Verifier};
+use crate::ports::{AddressTable, Archive, Clock, Entropy, HttpClient, KeyValue, Outbox, PortError, PortResult, Signer, Unique, Verifier};
 
 pub trait Host: Clock + Entropy {
     type Kv: KeyValue;
     type Archive: Archive;
     type Outbox: Outbox;
     type Unique: Unique;
+    type AddressTable: AddressTable;
     type Http: HttpClient;
     type Signer: Signer;
     type Verifier: Verifier;
@@ -23,6 +24,8 @@ pub trait Host: Clock + Entropy {
     fn archive(&self) -> PortResult<&Self::Archive>;
     fn outbox(&self) -> PortResult<&Self::Outbox>;
     fn unique(&self) -> PortResult<&Self::Unique>;
+    /// The address table (DIP MAMS); bound only where MAMS is read or written.
+    fn address_table(&self) -> PortResult<&Self::AddressTable>;
     fn http(&self) -> PortResult<&Self::Http>;
     fn settings(&self) -> &Settings;
     /// The hub's RSA signer, from the `SWITCHYARD_SIGNING_KEY` secret.

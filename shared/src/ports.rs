@@ -76,6 +76,21 @@ pub trait Unique {
     async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool>;
 }
 
+/// The address table: one record per meter point (DIP: an MPAN core's MAMS history, 7.5),
+/// millions of them, loaded in bulk and read once per message. Unlike [`KeyValue`] it is
+/// strongly consistent (a write is seen by the next read on every instance) and a bulk load
+/// is a few calls, not one per record. Values are JSON documents. Records are data, not
+/// configuration: writing one never moves the configuration generation.
+pub trait AddressTable {
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>>;
+    /// Stores every entry, each replacing the whole record of its key (of two entries with one
+    /// key, the later wins). Atomic per shard of the table, not across shards: after a failure
+    /// some entries may be written, and the caller retries the whole call.
+    async fn put_many(&self, entries: &[(String, Vec<u8>)]) -> PortResult<()>;
+    /// Removes `key`'s record; `false` when there was none.
+    async fn delete(&self, key: &str) -> PortResult<bool>;
+}
+
 /// Outbound HTTP to addresses recipients registered. `timeout_ms` bounds the whole exchange.
 pub trait HttpClient {
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, OutboundError>;

@@ -73,6 +73,22 @@ impl Unique for MemKv {
     }
 }
 
+impl AddressTable for MemKv {
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
+        KeyValue::get(self, key).await
+    }
+    async fn put_many(&self, entries: &[(String, Vec<u8>)]) -> PortResult<()> {
+        let mut map = self.0.borrow_mut();
+        for (k, v) in entries {
+            map.insert(k.clone(), v.clone());
+        }
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> PortResult<bool> {
+        Ok(self.0.borrow_mut().remove(key).is_some())
+    }
+}
+
 /// An outbox entry: the shard it went to, its job JSON, its payload and when it is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -142,6 +158,8 @@ pub struct MemHost {
     pub kv: MemKv,
     pub archive: MemKv,
     pub unique: MemKv,
+    /// The address table (MAMS): MPAN core -> history JSON.
+    pub addresses: MemKv,
     pub outbox: MemOutbox,
     pub http: ScriptedHttp,
     pub settings: Settings,
@@ -165,6 +183,7 @@ impl MemHost {
             kv: MemKv::default(),
             archive: MemKv::default(),
             unique: MemKv::default(),
+            addresses: MemKv::default(),
             outbox: MemOutbox::default(),
             http: ScriptedHttp::default(),
             settings,
@@ -201,6 +220,7 @@ impl Host for MemHost {
     type Archive = MemKv;
     type Outbox = MemOutbox;
     type Unique = MemKv;
+    type AddressTable = MemKv;
     type Http = ScriptedHttp;
     type Signer = NoSigner;
     type Verifier = NoVerifier;
@@ -216,6 +236,9 @@ impl Host for MemHost {
     }
     fn unique(&self) -> PortResult<&MemKv> {
         Ok(&self.unique)
+    }
+    fn address_table(&self) -> PortResult<&MemKv> {
+        Ok(&self.addresses)
     }
     fn http(&self) -> PortResult<&ScriptedHttp> {
         Ok(&self.http)

@@ -56,6 +56,12 @@ impl Hub {
         call(method, &self.url(path), &[("authorization", &auth), ("content-type", "application/json")], &bytes)
     }
 
+    /// An admin call with a body that is not one JSON document (NDJSON loads).
+    pub fn admin_bytes(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
+        let auth = format!("Bearer {}", self.admin_token);
+        call(method, &self.url(path), &[("authorization", &auth), ("content-type", content_type)], body)
+    }
+
     /// An access token for a client, by the client-credentials grant.
     pub fn token(&self, client_id: &str, client_secret: &str) -> String {
         let form = format!("grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}");

@@ -13,7 +13,7 @@ use switchyard_core::common::{ids, json, time};
 use switchyard_core::host::Host;
 use switchyard_core::ots::directory;
 use switchyard_core::ots::errors::{respond, Failure, OtsError};
-use switchyard_core::ports::{KeyValue, Signer};
+use switchyard_core::ports::{AddressTable, KeyValue, PortError, Signer};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 switchyard_host_cloudflare::fetch_entry!(crate::handle);
@@ -135,11 +135,17 @@ async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
     let bundle: Bundle = json::parse(body).map_err(|e| OtsError::BadRequest(format!("invalid bundle: {e}")))?;
     let s = host.settings();
     let mut writes = admin::bundle_writes(&bundle, s.seal_key()?, host, s.allow_loopback_http)?;
+    let mut mams = Vec::new();
     if let Some(dip) = &bundle.dip {
         let catalogue = if dip.channels.is_empty() { None } else { switchyard_core::dip::store::catalogue(host.kv()?).await? };
-        writes.extend(admin::dip::bundle_writes(dip, catalogue.as_ref(), host)?);
+        let (dip_writes, dip_mams) = admin::dip::bundle_writes(dip, catalogue.as_ref(), host)?;
+        writes.extend(dip_writes);
+        mams = dip_mams;
     }
     write_all(host, writes).await?;
+    if !mams.is_empty() {
+        host.address_table()?.put_many(&mams).await?;
+    }
     let mut counts = json!({
         "participants": bundle.participants.len(),
         "routingIDs": bundle.routing_ids.len(),
@@ -222,15 +228,29 @@ async fn dip(host: &impl Host, method: Method, rest: &[&str], body: &[u8]) -> Re
         }
         (Get, ["revoked-certificates", sha]) => get_json(host, &keys::dip_revoked(sha)).await,
         (Delete, ["revoked-certificates", sha]) => delete(host, &[keys::dip_revoked(sha)]).await,
+        // MAMS rows go to the address table, not the configuration store: writing them never
+        // moves the configuration generation (a million MPANs are data, not configuration).
         (Put, ["mams", mpan]) => {
-            let (m, writes) = rules::mams_writes(mpan, body)?;
-            write_all(host, writes).await?;
+            let (m, row) = rules::mams_writes(mpan, body)?;
+            host.address_table()?.put_many(&[row]).await?;
             Ok(HttpResponse::json(200, &json!(m)))
         }
-        (Get, ["mams", mpan]) => get_json(host, &keys::mams(mpan)).await,
-        (Delete, ["mams", mpan]) => delete(host, &[keys::mams(mpan)]).await,
+        (Post, ["mams"]) => {
+            let rows = rules::mams_bulk_writes(body)?;
+            host.address_table()?.put_many(&rows).await?;
+            Ok(HttpResponse::json(200, &json!({ "loaded": rows.len() })))
+        }
+        (Get, ["mams", mpan]) => {
+            let stored = host.address_table()?.get(mpan).await?.ok_or(OtsError::NotFound)?;
+            let history: serde_json::Value = serde_json::from_slice(&stored).map_err(|e| PortError::new(format!("corrupt MAMS record {mpan}: {e}")))?;
+            Ok(HttpResponse::json(200, &history))
+        }
+        (Delete, ["mams", mpan]) => match host.address_table()?.delete(mpan).await? {
+            true => Ok(HttpResponse::empty(204)),
+            false => Err(OtsError::NotFound.into()),
+        },
         (_, ["environment"] | ["signing-certificate"] | ["catalogue"] | ["participants", _] | ["participants", _, "keys", _]
-            | ["channels", _] | ["trust-anchors", _] | ["revoked-certificates", _] | ["mams", _]) => Err(OtsError::MethodNotAllowed.into()),
+            | ["channels", _] | ["trust-anchors", _] | ["revoked-certificates", _] | ["mams"] | ["mams", _]) => Err(OtsError::MethodNotAllowed.into()),
         _ => Err(OtsError::NotFound.into()),
     }
 }

@@ -24,6 +24,8 @@ use switchyard_core::protocols::{DeliveryJob, Payload};
 switchyard_host_cloudflare::fetch_entry!(crate::handle);
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 switchyard_host_cloudflare::unique_object!();
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+switchyard_host_cloudflare::address_table_object!();
 #[cfg(target_os = "wasi")]
 switchyard_host_spin::http_entry!(crate::handle);
 

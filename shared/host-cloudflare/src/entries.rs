@@ -256,6 +256,31 @@ macro_rules! unique_object {
     };
 }
 
+/// The `AddressShard` Durable Object class behind [`crate::CfAddressTable`] (SQLite storage);
+/// the function whose config declares the class invokes this once.
+#[macro_export]
+macro_rules! address_table_object {
+    () => {
+        mod cloudflare_addresses {
+            #[::worker::durable_object]
+            pub struct AddressShard {
+                state: ::worker::State,
+            }
+
+            impl ::worker::DurableObject for AddressShard {
+                fn new(state: ::worker::State, _env: ::worker::Env) -> Self {
+                    ::switchyard_host_cloudflare::address_shard_init(&state);
+                    AddressShard { state }
+                }
+
+                async fn fetch(&self, req: ::worker::Request) -> ::worker::Result<::worker::Response> {
+                    ::switchyard_host_cloudflare::address_shard_fetch(&self.state, req).await
+                }
+            }
+        }
+    };
+}
+
 /// The deliver Worker: `deliver_entry!(run_job, sweep)` defines the `OutboxShard` Durable
 /// Object class, whose shards push jobs with `run_job(&CfHost, &[u8], Option<Vec<u8>>) -> Ack`,
 /// and runs `sweep(&CfHost) -> PortResult<usize>` on its cron trigger and on `POST /sweep`

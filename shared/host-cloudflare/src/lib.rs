@@ -1,11 +1,12 @@
 //! Switchyard's ports on Cloudflare Workers. KV is the routing table and directory, R2 the
 //! archive, a Durable Object per outbox shard the broker ([`outbox`]), a Durable Object the
-//! strongly consistent key set, `fetch` the outbound client (redirects never followed) and WebCrypto the signer.
+//! strongly consistent key set, Durable Objects the address table ([`addresses`]), `fetch` the outbound client (redirects never followed) and WebCrypto the signer.
 //! The adapter only translates; every decision, and every response body, stays in
 //! `switchyard-core` and the functions. The entry macros ([`fetch_entry!`],
-//! [`gateway_entry!`], [`deliver_entry!`], [`unique_object!`]) hold all Workers-specific
+//! [`gateway_entry!`], [`deliver_entry!`], [`unique_object!`], [`address_table_object!`]) hold all Workers-specific
 //! wiring, so a function crate is only its handler.
 
+mod addresses;
 mod crypto;
 mod entries;
 mod http;
@@ -20,6 +21,7 @@ use switchyard_core::ports::{
 };
 use worker::{Env, Fetch};
 
+pub use addresses::{address_shard_fetch, address_shard_init, CfAddressTable};
 pub use outbox::{CfOutbox, RunJob, Shard};
 
 pub use crypto::{WebCryptoSigner, WebCryptoVerifier};
@@ -34,6 +36,8 @@ pub mod bindings {
     pub const OUTBOX: &str = "SWITCHYARD_OUTBOX";
     /// The Durable Object namespace behind [`super::CfUnique`].
     pub const UNIQUE: &str = "SWITCHYARD_UNIQUE";
+    /// The Durable Object namespace of the address table's shards (defined by send).
+    pub const ADDRESSES: &str = "SWITCHYARD_ADDRESSES";
     /// The Durable Object namespace of the gateway's throttling windows.
     pub const RATE_LIMITER: &str = "RATE_LIMITER";
     /// The deliver function, as the gateway's service binding names it.
@@ -299,6 +303,7 @@ pub struct CfHost {
     archive: OnceCell<Option<CfArchive>>,
     outbox: OnceCell<Option<CfOutbox>>,
     unique: OnceCell<Option<CfUnique>>,
+    addresses: OnceCell<Option<CfAddressTable>>,
     /// Inside an outbox shard: the shard itself, where puts to it go directly.
     shard: Option<std::rc::Weak<Shard>>,
     generation: Generation,
@@ -327,6 +332,7 @@ impl CfHost {
             archive: OnceCell::new(),
             outbox: OnceCell::new(),
             unique: OnceCell::new(),
+            addresses: OnceCell::new(),
             shard: None,
             generation: Generation::default(),
             http: CfHttp,
@@ -369,6 +375,7 @@ impl switchyard_core::host::Host for CfHost {
     type Archive = CfArchive;
     type Outbox = CfOutbox;
     type Unique = CfUnique;
+    type AddressTable = CfAddressTable;
     type Http = CfHttp;
     type Signer = WebCryptoSigner;
     type Verifier = WebCryptoVerifier;
@@ -385,6 +392,9 @@ impl switchyard_core::host::Host for CfHost {
     }
     fn unique(&self) -> PortResult<&CfUnique> {
         unbound(&self.unique, || self.env.durable_object(bindings::UNIQUE).map(CfUnique).ok(), bindings::UNIQUE)
+    }
+    fn address_table(&self) -> PortResult<&CfAddressTable> {
+        unbound(&self.addresses, || self.env.durable_object(bindings::ADDRESSES).map(CfAddressTable).ok(), bindings::ADDRESSES)
     }
     fn http(&self) -> PortResult<&CfHttp> {
         Ok(&self.http)

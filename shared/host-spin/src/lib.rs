@@ -1,6 +1,6 @@
-//! Switchyard's ports on Fermyon Spin. Spin has no queue or object store: the archive and
-//! the broker's outbox live in the key-value store under their own prefixes, and the
-//! `deliver` component drains the outbox. Variables carry the hub's settings (Spin variable
+//! Switchyard's ports on Fermyon Spin. Spin has no queue or object store: the archive, the
+//! broker's outbox and (for now) the address table live in the key-value store under their
+//! own prefixes, and the `deliver` component drains the outbox. Variables carry the hub's settings (Spin variable
 //! names are the setting names in lower case). The entry macros ([`http_entry!`],
 //! [`gateway_entry!`], [`drain_entry!`]) hold all Spin-specific wiring, so a function crate
 //! is only its handler. Outbound calls never follow redirects: `wasi:http`'s outgoing
@@ -13,7 +13,7 @@ use switchyard_core::common::ratelimit::{self, Decision, Window};
 use switchyard_core::host::{Forward, Function};
 use switchyard_core::host::{Host, Settings};
 use switchyard_core::ports::{
-    Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Throttle, Unique,
+    AddressTable, Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Throttle, Unique,
 };
 
 /// The Spin key-value store every component opens.
@@ -23,6 +23,8 @@ pub const ARCHIVE_PREFIX: &str = "archive/";
 pub const OUTBOX_PREFIX: &str = "outbox/";
 pub const UNIQUE_PREFIX: &str = "unique/";
 pub const RATELIMIT_PREFIX: &str = "ratelimit/";
+/// The address table (DIP MAMS), one key per MPAN core.
+pub const ADDRESS_PREFIX: &str = "mams/";
 
 fn port_err(e: impl std::fmt::Display) -> PortError {
     PortError::new(e.to_string())
@@ -134,6 +136,32 @@ impl Unique for SpinUnique {
     }
 }
 
+/// The address table in the key-value store, one key per record (`mams/<MPAN core>`). For now:
+/// a bulk load is one write per record and reads are as consistent as the store, which holds
+/// while one `spin up` process serves it. The SQLite-backed table (one statement per bulk
+/// load, as on Cloudflare) belongs to the Spin SQLite issue.
+pub struct SpinAddressTable(SpinKv);
+
+impl AddressTable for SpinAddressTable {
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>> {
+        self.0.get(&format!("{ADDRESS_PREFIX}{key}")).await
+    }
+    async fn put_many(&self, entries: &[(String, Vec<u8>)]) -> PortResult<()> {
+        for (k, v) in entries {
+            self.0.put(&format!("{ADDRESS_PREFIX}{k}"), v).await?;
+        }
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> PortResult<bool> {
+        let k = format!("{ADDRESS_PREFIX}{key}");
+        if !self.0 .0.exists(&k).map_err(port_err)? {
+            return Ok(false);
+        }
+        self.0.delete(&k).await?;
+        Ok(true)
+    }
+}
+
 pub struct SpinHttp;
 
 impl HttpClient for SpinHttp {
@@ -170,6 +198,7 @@ pub struct SpinHost {
     outbox: PortResult<SpinOutbox>,
     archive: PortResult<SpinArchive>,
     unique: PortResult<SpinUnique>,
+    addresses: PortResult<SpinAddressTable>,
     http: SpinHttp,
     settings: Settings,
 }
@@ -183,6 +212,7 @@ impl SpinHost {
             outbox: open_store().map(SpinOutbox),
             archive: open_store().map(SpinArchive),
             unique: open_store().map(SpinUnique),
+            addresses: open_store().map(SpinAddressTable),
             http: SpinHttp,
             settings: Settings::from_lookup(setting),
         }
@@ -210,6 +240,7 @@ impl Host for SpinHost {
     type Archive = SpinArchive;
     type Outbox = SpinOutbox;
     type Unique = SpinUnique;
+    type AddressTable = SpinAddressTable;
     type Http = SpinHttp;
     type Signer = switchyard_core::common::signing::RsaSigner;
     type Verifier = switchyard_core::common::signing::RsaVerifier;
@@ -225,6 +256,9 @@ impl Host for SpinHost {
     }
     fn unique(&self) -> PortResult<&SpinUnique> {
         opened(&self.unique)
+    }
+    fn address_table(&self) -> PortResult<&SpinAddressTable> {
+        opened(&self.addresses)
     }
     fn http(&self) -> PortResult<&SpinHttp> {
         Ok(&self.http)

@@ -133,9 +133,10 @@ pub fn revocation_writes(sha256_hex: &str, body: &[u8]) -> Result<(Revocation, V
     Ok((r, writes))
 }
 
-/// The writes of a seed bundle's `dip` section. `catalogue` is the one the hub holds (needed
-/// only when the bundle configures channels).
-pub fn bundle_writes(dip: &crate::admin::bundle::DipBundle, catalogue: Option<&Catalogue>, entropy: &impl Entropy) -> Result<Vec<Write>, AdminError> {
+/// The writes of a seed bundle's `dip` section: configuration writes, and the MAMS rows,
+/// which go to the address table (not the configuration store). `catalogue` is the one the
+/// hub holds (needed only when the bundle configures channels).
+pub fn bundle_writes(dip: &crate::admin::bundle::DipBundle, catalogue: Option<&Catalogue>, entropy: &impl Entropy) -> Result<(Vec<Write>, Vec<MamsRow>), AdminError> {
     let mut writes = Vec::new();
     let at = |what: &str, e: AdminError| match e {
         AdminError::Invalid(m) => invalid(format!("dip.{what}: {m}")),
@@ -169,19 +170,33 @@ pub fn bundle_writes(dip: &crate::admin::bundle::DipBundle, catalogue: Option<&C
             writes.extend(written.ok_or_else(|| invalid(format!("dip.channels: {} is not a channel of the catalogue", c.id)))?.1);
         }
     }
+    let mut rows = Vec::new();
     for m in &dip.mams {
         let body = json(&Mams { parties: m.parties.clone() });
-        writes.extend(mams_writes(&m.mpan_core, &body).map_err(|e| at("mams", e))?.1);
+        rows.push(mams_writes(&m.mpan_core, &body).map_err(|e| at("mams", e))?.1);
     }
-    Ok(writes)
+    Ok((writes, rows))
 }
 
-/// `PUT /admin/v1/dip/mams/{MPANCore}`: the whole history, periods checked one by one.
-pub fn mams_writes(mpan_core: &str, body: &[u8]) -> Result<(Mams, Vec<Write>), AdminError> {
+/// One record of the address table: an MPAN core and its history's JSON.
+pub type MamsRow = (String, Vec<u8>);
+
+/// `PUT /admin/v1/dip/mams/{MPANCore}`: the whole history, periods checked one by one. The
+/// row goes to the address table, never through the configuration store.
+pub fn mams_writes(mpan_core: &str, body: &[u8]) -> Result<(Mams, MamsRow), AdminError> {
     if !config::valid_mpan_core(mpan_core) {
         return Err(invalid("MPANCore must be 13 digits"));
     }
     let m: Mams = parse(body, "MAMS entry")?;
+    check_mams(mpan_core, &m)?;
+    let row = (mpan_core.to_string(), json(&m));
+    Ok((m, row))
+}
+
+fn check_mams(mpan_core: &str, m: &Mams) -> Result<(), AdminError> {
+    if !config::valid_mpan_core(mpan_core) {
+        return Err(invalid("MPANCore must be 13 digits"));
+    }
     for (i, p) in m.parties.iter().enumerate() {
         let at = |what: &str| invalid(format!("parties[{i}]: {what}"));
         if !config::valid_role(&p.role_id) {
@@ -198,8 +213,52 @@ pub fn mams_writes(mpan_core: &str, body: &[u8]) -> Result<(Mams, Vec<Write>), A
             }
         }
     }
-    let writes = alloc::vec![(keys::mams(mpan_core), json(&m))];
-    Ok((m, writes))
+    Ok(())
+}
+
+/// Lines one `POST /admin/v1/dip/mams` takes at most, and bytes: one call stays well inside a
+/// Worker's memory and CPU, and the loader sends a file of a million MPANs as ~100 calls.
+pub const MAMS_BULK_MAX_LINES: usize = 10_000;
+pub const MAMS_BULK_MAX_BYTES: usize = 8 * 1_048_576;
+
+/// One line of a bulk load: the single PUT's body with its MPAN core beside it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MamsLine {
+    #[serde(rename = "MPANCore")]
+    mpan_core: String,
+    parties: Vec<config::MamsParty>,
+}
+
+/// `POST /admin/v1/dip/mams`: NDJSON, one `{"MPANCore": ..., "parties": [...]}` per line, each
+/// checked as the single PUT checks it. All or nothing: the first bad line rejects the whole
+/// request, named by its line number (from 1; blank lines are skipped but counted). Of two
+/// lines for one MPAN the later wins, as two PUTs in that order would.
+pub fn mams_bulk_writes(body: &[u8]) -> Result<Vec<MamsRow>, AdminError> {
+    if body.len() > MAMS_BULK_MAX_BYTES {
+        return Err(invalid(format!("a MAMS load takes at most {MAMS_BULK_MAX_BYTES} bytes and {MAMS_BULK_MAX_LINES} lines per request; split the file")));
+    }
+    let mut rows = Vec::new();
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if rows.len() == MAMS_BULK_MAX_LINES {
+            return Err(invalid(format!("a MAMS load takes at most {MAMS_BULK_MAX_LINES} lines and {MAMS_BULK_MAX_BYTES} bytes per request; split the file")));
+        }
+        let at = |e: AdminError| match e {
+            AdminError::Invalid(d) => invalid(format!("line {}: {d}", i + 1)),
+            other => other,
+        };
+        let l: MamsLine = parse(line, "MAMS line").map_err(at)?;
+        let m = Mams { parties: l.parties };
+        check_mams(&l.mpan_core, &m).map_err(at)?;
+        rows.push((l.mpan_core, json(&m)));
+    }
+    if rows.is_empty() {
+        return Err(invalid("the body holds no MAMS line (NDJSON: one {\"MPANCore\": ..., \"parties\": [...]} per line)"));
+    }
+    Ok(rows)
 }
 
 /// `PUT /admin/v1/dip/catalogue`: the importer's output, checked for shape.
@@ -250,7 +309,9 @@ mod tests {
             "mams": [{ "MPANCore": "1234567890123", "parties": [] }] } }))
         .unwrap();
         let dip = bundle.dip.as_ref().unwrap();
-        let writes = bundle_writes(dip, None, &Counter).unwrap();
+        let (writes, rows) = bundle_writes(dip, None, &Counter).unwrap();
+        assert_eq!(rows.iter().map(|(mpan, _)| mpan.as_str()).collect::<Vec<_>>(), ["1234567890123"], "MAMS goes to the address table");
+        assert!(writes.iter().all(|(k, _)| k.starts_with("dip/")), "and never through the configuration store");
         let slots: ApiKeys = serde_json::from_slice(&writes.iter().find(|(k, _)| k == &keys::dip_api_keys("1000000001")).unwrap().1).unwrap();
         assert!(crate::dip::auth::api_key_matches(&slots, &key));
         let mut wrong = dip.clone();
@@ -282,7 +343,38 @@ mod tests {
         let backwards = br#"{"parties":[{"roleID":"SUP","DIPID":"1000000002","effectiveFrom":"2024-01-01T00:00:00+00:00","effectiveTo":"2023-01-01T00:00:00+00:00"}]}"#;
         assert!(mams_writes("1234567890123", backwards).is_err());
         assert!(revocation_writes(&"a".repeat(64), br#"{"reason":"keyCompromise"}"#).is_ok());
+        assert_eq!(mams_writes("1234567890123", mams).unwrap().1 .0, "1234567890123", "the row is keyed by the MPAN core alone");
         assert!(revocation_writes(&"A".repeat(64), br#"{"reason":"keyCompromise"}"#).is_err());
         assert!(revocation_writes(&"a".repeat(64), br#"{"reason":"because"}"#).is_err());
+    }
+
+    fn bad(r: Result<Vec<MamsRow>, AdminError>) -> String {
+        match r {
+            Err(AdminError::Invalid(d)) => d,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bulk_load_is_checked_line_by_line_and_names_the_bad_line() {
+        let line = |mpan: &str, dip: &str| alloc::format!(r#"{{"MPANCore":"{mpan}","parties":[{{"roleID":"SUP","DIPID":"{dip}","effectiveFrom":"2024-01-01T00:00:00+00:00","effectiveTo":null}}]}}"#);
+        let body = alloc::format!("{}\n\n{}\n{}\n", line("1900000000011", "1000000002"), line("1900000000022", "1000000003"), line("1900000000011", "1000000004"));
+        let rows = mams_bulk_writes(body.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 3, "blank lines are skipped");
+        let last: Mams = serde_json::from_slice(&rows[2].1).unwrap();
+        assert_eq!((rows[2].0.as_str(), last.parties[0].dip_id.as_str()), ("1900000000011", "1000000004"), "in file order, so the later line wins");
+        // Stored exactly as the single PUT stores the same history.
+        let single = mams_writes("1900000000022", br#"{"parties":[{"roleID":"SUP","DIPID":"1000000003","effectiveFrom":"2024-01-01T00:00:00+00:00","effectiveTo":null}]}"#).unwrap().1;
+        assert_eq!(rows[1], single);
+
+        let broken = alloc::format!("{}\n{}\n", line("1900000000011", "1000000002"), line("1900000000022", "short"));
+        assert_eq!(bad(mams_bulk_writes(broken.as_bytes())), "line 2: parties[0]: DIPID must be a DIP ID");
+        let short_mpan = alloc::format!("\n\n{}", line("190000000001", "1000000002"));
+        assert_eq!(bad(mams_bulk_writes(short_mpan.as_bytes())), "line 3: MPANCore must be 13 digits");
+        assert!(bad(mams_bulk_writes(b"{\"MPANCore\":\"1900000000011\",\"parties\":[],\"extra\":1}")).starts_with("line 1: invalid MAMS line"));
+        assert!(bad(mams_bulk_writes(b"\n \n")).contains("no MAMS line"));
+        let too_many = (0..=MAMS_BULK_MAX_LINES).map(|i| line(&alloc::format!("19{i:011}"), "1000000002")).collect::<Vec<_>>().join("\n");
+        assert!(bad(mams_bulk_writes(too_many.as_bytes())).contains("at most 10000 lines"));
+        assert!(bad(mams_bulk_writes(&alloc::vec![b' '; MAMS_BULK_MAX_BYTES + 1])).contains("8388608 bytes"));
     }
 }

@@ -1,6 +1,7 @@
 //! Mechanisms every protocol shares. Nothing here knows a protocol's wire format: failures
 //! say *what* went wrong, and each protocol's error book decides the body it answers with.
 
+pub mod address_table;
 pub mod archive;
 pub mod auth;
 pub mod broker;

@@ -201,7 +201,7 @@ async fn accept<P: Carries>(
     }
     let transaction_ms = host.now_ms();
     let mams = match (&channel_config.addressing.secondary, addressing::mpan(channel, payload)) {
-        (Some(_), Some(mpan)) => store::mams(host.kv()?, mpan).await?,
+        (Some(_), Some(mpan)) => store::mams(host.address_table()?, mpan).await?,
         _ => None,
     };
     let resolved = match addressing::resolve(channel_config, payload, participants, mams.as_ref(), transaction_ms) {

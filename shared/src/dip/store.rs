@@ -8,7 +8,7 @@ use super::catalogue::Catalogue;
 use super::config::{ChannelConfig, Mams, Participant, TrustAnchor as StoredAnchor};
 use super::signature::{self, CertificateProfile, Trust, TrustAnchor};
 use crate::common::store::{get_json, keys};
-use crate::ports::{KeyValue, PortResult};
+use crate::ports::{AddressTable, KeyValue, PortError, PortResult};
 
 pub async fn participant(kv: &impl KeyValue, dip_id: &str) -> PortResult<Option<Participant>> {
     get_json(kv, &keys::dip_participant(dip_id)).await
@@ -31,8 +31,13 @@ pub async fn channel(kv: &impl KeyValue, channel: &str) -> PortResult<ChannelCon
     Ok(get_json(kv, &keys::dip_channel(channel)).await?.unwrap_or_default())
 }
 
-pub async fn mams(kv: &impl KeyValue, mpan_core: &str) -> PortResult<Option<Mams>> {
-    get_json(kv, &keys::mams(mpan_core)).await
+/// An MPAN's appointment history, from the address table (not KV: a million MPANs are data,
+/// strongly consistent and loaded in bulk, see [`crate::ports::AddressTable`]).
+pub async fn mams(table: &impl AddressTable, mpan_core: &str) -> PortResult<Option<Mams>> {
+    match table.get(mpan_core).await? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| PortError::new(alloc::format!("corrupt MAMS record {mpan_core}: {e}"))),
+    }
 }
 
 /// The stored catalogue's digest (changes with every upload), if one is loaded.

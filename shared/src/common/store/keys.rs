@@ -91,7 +91,3 @@ pub fn dip_status_webhook(recipient: &str) -> String {
 pub fn dip_status_limits(recipient: &str) -> String {
     format!("dip/status-limits/{recipient}")
 }
-/// An MPAN's appointment history (MAMS). Not configuration the hosts cache: a million of them.
-pub fn mams(mpan_core: &str) -> String {
-    format!("mams/{mpan_core}")
-}
