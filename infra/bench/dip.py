@@ -16,7 +16,7 @@
 Load comes from tools/dip-pki's dip-bench (signs every request as a participant would).
 DIP_BENCH_SECONDS (8) per run. Writes infra/bench/results/dip.json and the `dip` section of
 docs/benchmarks.md."""
-import json, os, shutil, subprocess, sys, time, urllib.request
+import json, os, shutil, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import ROOT, CpuProbe, machine, runner_of_env, stop, write_section
@@ -59,7 +59,13 @@ def main():
     SENDER_KEY = next(p["keys"]["primary"] for p in seed["dip"]["participants"] if p["DIPID"] == SENDER)
     runner = runner_of_env()
     noop = yardstick(runner, 3)
-    proc, base, token, tmp, _ = own_hub(runner)
+    # The demo PKI first: the hub signs its calls with a key and certificate of its own.
+    pki = tempfile.mkdtemp(prefix="switchyard-dip-pki-")
+    recipients = ("1000000002", "1000000003")  # the demo supplier (MAMS) and LDSO (always)
+    run(os.path.join(RELEASE, "dip-pki"), "demo", pki, SENDER, *recipients, "0000000000")
+    one_line = lambda path: open(path).read().strip().replace("\n", "\\n")
+    proc, base, token, tmp, _ = own_hub(runner, {"SWITCHYARD_SIGNING_KEY": one_line(os.path.join(pki, "0000000000.key.pem")),
+                                                 "SWITCHYARD_SIGNING_CERTIFICATE": one_line(os.path.join(pki, "0000000000.cert.pem"))})
     try:
         catalogue = os.path.join(tmp, "catalogue.json")
         run(os.path.join(RELEASE, "dip-catalogue"), "--spec", SPEC, "--out", catalogue)
@@ -68,9 +74,6 @@ def main():
                                           ("REP-900 DUoSSupplierInvData (largest schema)", "REP-900", "DUoSSupplierInvData", "2000")]}
         admin(base, token, "PUT", "/dip/catalogue", open(catalogue, "rb").read())
         admin(base, token, "POST", "/apply", json.dumps(seed).encode())
-        pki = os.path.join(tmp, "pki")
-        recipients = ("1000000002", "1000000003")  # the demo supplier (MAMS) and LDSO (always)
-        run(os.path.join(RELEASE, "dip-pki"), "demo", pki, SENDER, *recipients)
         admin(base, token, "PUT", "/dip/trust-anchors/bench", {"certificatePem": open(os.path.join(pki, "ca.pem")).read()})
         # The recipients' publication webhooks answer at once: deliveries finish, as in a
         # steady state, instead of waiting (and retrying) for a webhook.
@@ -96,6 +99,7 @@ def main():
     finally:
         stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(pki, ignore_errors=True)
 
     ms = lambda r: r["cpu"]["busiest_thread_ms_per_msg"]
     validation_ms = (ms(v100) - ms(v1)) / 99

@@ -124,13 +124,15 @@ def step_row(s, ref):
             f"{sum(s['errors'].values())} / {s['duplicates']} | {'yes' if s['keeps_up'] else 'no'} |")
 
 
-def own_hub(runner):
+def own_hub(runner, extra_vars=None):
     tmp = tempfile.mkdtemp(prefix="switchyard-load-")
     admin = secrets.token_hex(16)
     vars_file = os.path.join(tmp, "vars")
     with open(vars_file, "w") as f:
         f.write(f"SWITCHYARD_TOKEN_SECRET={secrets.token_hex(32)}\nSWITCHYARD_SEAL_KEY={secrets.token_hex(32)}\n"
                 f"SWITCHYARD_ADMIN_TOKEN={admin}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\n")
+        for k, v in (extra_vars or {}).items():
+            f.write(f"{k}={v}\n")
     configs = subprocess.run([os.path.join(ROOT, "infra/scripts/stage.sh"), os.path.join(tmp, "configs"), vars_file],
                              check=True, capture_output=True, text=True).stdout.split()
     proc, base, startup = start_hub(configs, os.path.join(tmp, "state"), os.path.join(tmp, "hub.log"), runner)

@@ -142,3 +142,27 @@ fn e2e_dip_mams_seed_bundles_load_the_address_table() {
         assert_eq!((got.status, got.json()), (200, json!({ "parties": m["parties"] })));
     }
 }
+
+/// An accepted IF-001 registration notice appoints its incoming supplier in MAMS from its
+/// effective date, ending the supplier period it supersedes (dip::mams).
+#[test]
+fn e2e_dip_registration_notices_keep_mams_current() {
+    let d = switchyard_tests::dip::dip();
+    let h = switchyard_tests::hub();
+    let registration = switchyard_tests::dip::party(h, &d.ca, &["RGS"], None);
+    let config = serde_json::json!({ "senderRoles": ["RGS"], "addressing": { "always": { "DIPIDs": [d.sup.id] } } });
+    assert_eq!(h.admin("PUT", "/admin/v1/dip/channels/IF-001", &config).status, 200);
+    let mpan = format!("19{}1", &switchyard_tests::api::unique_dip_id()[..10]);
+    let path = format!("/admin/v1/dip/mams/{mpan}");
+    let before = serde_json::json!({ "parties": [{ "roleID": "SUP", "DIPID": "1000000002", "effectiveFrom": "2024-01-01T00:00:00+00:00", "effectiveTo": null }] });
+    assert_eq!(h.admin("PUT", &path, &before).status, 200);
+    let mut m = switchyard_tests::dip::message("IF-001", "InitialRegistration", &registration.id, "RGS");
+    m["CommonBlock"]["M0"]["MPANCore"] = serde_json::json!(mpan);
+    m["CustomBlock"]["B002"]["incomingSupplierDIPID"] = serde_json::json!(d.sup.id);
+    m["CustomBlock"]["B002"]["supplierEffectiveFromDate"] = serde_json::json!("2026-05-01T00:00:00+00:00");
+    let r = d.post(&registration, "/dip-channel/IF-001", &switchyard_tests::dip::batch(&[m]));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let after = h.admin("GET", &path, &serde_json::Value::Null).json();
+    assert_eq!(after["parties"][0]["effectiveTo"], "2026-05-01T00:00:00+00:00", "{after}");
+    assert_eq!(after["parties"][1], serde_json::json!({ "roleID": "SUP", "DIPID": d.sup.id, "effectiveFrom": "2026-05-01T00:00:00+00:00", "effectiveTo": null }));
+}

@@ -150,24 +150,7 @@ impl KeyValue for CfKv {
         if !store_keys::is_config(key) {
             return self.read(key).await;
         }
-        let generation = self.generation().await?;
-        let hit = CONFIG.with(|c| {
-            let c = c.borrow();
-            if c.generation == generation { c.entries.get(key).cloned() } else { None }
-        });
-        if let Some(value) = hit {
-            return Ok(value);
-        }
-        let value = self.read(key).await?;
-        CONFIG.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.generation != generation || c.entries.len() >= CONFIG_CACHE_ENTRIES {
-                c.entries.clear();
-                c.generation = generation;
-            }
-            c.entries.insert(key.to_string(), value.clone());
-        });
-        Ok(value)
+        self.cached(key.to_string(), self.read(key)).await
     }
 
     async fn put(&self, key: &str, value: &[u8]) -> PortResult<()> {
@@ -181,6 +164,41 @@ impl KeyValue for CfKv {
     }
 
     async fn list(&self, prefix: &str) -> PortResult<Vec<String>> {
+        if !store_keys::is_config(prefix) {
+            return self.list_uncached(prefix).await;
+        }
+        // Under a key no KV key can have (NUL), beside the records of the same generation.
+        let names = self.cached(format!("\0list:{prefix}"), async { Ok(Some(self.list_uncached(prefix).await?.join("\n").into_bytes())) }).await?;
+        let names = String::from_utf8(names.unwrap_or_default()).map_err(port_err)?;
+        Ok(names.split('\n').filter(|n| !n.is_empty()).map(str::to_string).collect())
+    }
+}
+
+impl CfKv {
+    /// A configuration read, answered from this isolate's cache while the generation it was
+    /// read under is still the store's.
+    async fn cached(&self, key: String, read: impl core::future::Future<Output = PortResult<Option<Vec<u8>>>>) -> PortResult<Option<Vec<u8>>> {
+        let generation = self.generation().await?;
+        let hit = CONFIG.with(|c| {
+            let c = c.borrow();
+            if c.generation == generation { c.entries.get(&key).cloned() } else { None }
+        });
+        if let Some(value) = hit {
+            return Ok(value);
+        }
+        let value = read.await?;
+        CONFIG.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.generation != generation || c.entries.len() >= CONFIG_CACHE_ENTRIES {
+                c.entries.clear();
+                c.generation = generation;
+            }
+            c.entries.insert(key, value.clone());
+        });
+        Ok(value)
+    }
+
+    async fn list_uncached(&self, prefix: &str) -> PortResult<Vec<String>> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod delivery;
 pub mod errors;
 pub mod ingest;
+pub mod mams;
 #[cfg(feature = "schema")]
 pub mod schema;
 #[cfg(feature = "schema")]

@@ -261,6 +261,23 @@ async fn accept<P: Carries>(
         futures_util::future::try_join_all(jobs.iter().map(|job| broker::enqueue(host, job, 0, Some(&egress)))),
     )
     .await?;
+    // A registration notice keeps MAMS current (7.5). The message is created already; a failure
+    // here is logged, and the operator's MAMS load remains the reference.
+    if let Some((mpan, supplier, from)) = super::mams::appointment(channel, payload) {
+        if let Err(e) = appoint(host, &mpan, &supplier, &from).await {
+            host.log_error(&alloc::format!("dip send: MAMS of {mpan} not updated from {transaction_id}: {}", e.0));
+        }
+    }
     let correlation_id = initial_correlation_id.or_else(|| header.sender_correlation_id.clone());
     Ok(Ok((transaction_id, correlation_id)))
+}
+
+async fn appoint(host: &impl Host, mpan: &str, supplier: &str, from: &str) -> PortResult<()> {
+    use crate::ports::AddressTable;
+    let table = host.address_table()?;
+    if let Some(next) = super::mams::appoint(store::mams(table, mpan).await?, supplier, from) {
+        let bytes = serde_json::to_vec(&next).map_err(|e| PortError::new(e.to_string()))?;
+        table.put_many(&[(mpan.to_string(), bytes)]).await?;
+    }
+    Ok(())
 }
