@@ -20,20 +20,12 @@ use crate::ports::{OutboundError, PortResult};
 #[serde(tag = "protocol", rename_all = "lowercase")]
 pub enum Payload {
     Ots(crate::ots::delivery::Letterbox),
-    Dip(crate::dip::delivery::Publication),
-    #[serde(rename = "dipStatus")]
-    DipStatus(crate::dip::delivery::Status),
+    Dip(crate::dip::delivery::Call),
 }
 
-impl From<crate::dip::delivery::Publication> for Payload {
-    fn from(p: crate::dip::delivery::Publication) -> Self {
-        Payload::Dip(p)
-    }
-}
-
-impl From<crate::dip::delivery::Status> for Payload {
-    fn from(s: crate::dip::delivery::Status) -> Self {
-        Payload::DipStatus(s)
+impl From<crate::dip::delivery::Call> for Payload {
+    fn from(c: crate::dip::delivery::Call) -> Self {
+        Payload::Dip(c)
     }
 }
 
@@ -45,7 +37,6 @@ impl Addressed for Payload {
         match self {
             Payload::Ots(p) => p.recipient(),
             Payload::Dip(p) => p.recipient(),
-            Payload::DipStatus(p) => p.recipient(),
         }
     }
 }
@@ -55,56 +46,48 @@ impl Rules for Payload {
         match self {
             Payload::Ots(p) => p.archive_area(),
             Payload::Dip(p) => p.archive_area(),
-            Payload::DipStatus(p) => p.archive_area(),
         }
     }
     fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
         match self {
             Payload::Ots(p) => p.classify(answer),
             Payload::Dip(p) => p.classify(answer),
-            Payload::DipStatus(p) => p.classify(answer),
         }
     }
     fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
         match self {
             Payload::Ots(p) => p.push(url, payload, credential),
             Payload::Dip(p) => p.push(url, payload, credential),
-            Payload::DipStatus(p) => p.push(url, payload, credential),
         }
     }
     async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy> {
         match self {
             Payload::Ots(p) => p.policy(host).await,
             Payload::Dip(p) => p.policy(host).await,
-            Payload::DipStatus(p) => p.policy(host).await,
         }
     }
     fn endpoint_key(&self) -> String {
         match self {
             Payload::Ots(p) => p.endpoint_key(),
             Payload::Dip(p) => p.endpoint_key(),
-            Payload::DipStatus(p) => p.endpoint_key(),
         }
     }
     async fn sign(&self, host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
         match self {
             Payload::Ots(p) => p.sign(host, request).await,
             Payload::Dip(p) => p.sign(host, request).await,
-            Payload::DipStatus(p) => p.sign(host, request).await,
         }
     }
     fn unregistered(&self) -> Outcome {
         match self {
             Payload::Ots(p) => p.unregistered(),
             Payload::Dip(p) => p.unregistered(),
-            Payload::DipStatus(p) => p.unregistered(),
         }
     }
     fn ended(&self, payload: &[u8], why: Ending, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
         match self {
             Payload::Ots(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Ots(r.job) })),
             Payload::Dip(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Dip(r.job) })),
-            Payload::DipStatus(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::DipStatus(r.job) })),
         }
     }
 }
@@ -134,5 +117,10 @@ mod tests {
         let again: serde_json::Value = serde_json::from_str(&job.to_json()).unwrap();
         assert_eq!(again, serde_json::from_slice::<serde_json::Value>(old).unwrap());
         assert!(DeliveryJob::from_json(br#"{"messageId":"m","protocol":"smtp","archiveKey":"k","acceptedAtMs":1}"#).is_none());
+        // A DIP call's two tags (protocol, webhook) read back as written.
+        for call in [crate::dip::delivery::Call::publication("IF-021", "1000000001", "SUP", "T-1"), crate::dip::delivery::Call::status("1000000001", "T-1")] {
+            let job = DeliveryJob { message_id: "m".into(), archive_key: "k".into(), accepted_at_ms: 1, attempts: 0, payload: Payload::Dip(call) };
+            assert_eq!(DeliveryJob::from_json(job.to_json().as_bytes()), Some(job.clone()), "{}", job.to_json());
+        }
     }
 }

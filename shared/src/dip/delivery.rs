@@ -25,19 +25,44 @@ pub const RETENTION_SECS: u32 = 14 * 24 * 3600;
 /// Retries back off from 1 s to 5 min: a recipient that comes back is served within minutes.
 pub const POLICY: DeliveryPolicy = DeliveryPolicy { timeout_seconds: RETENTION_SECS, initial_backoff_seconds: 1, max_backoff_seconds: 300 };
 
+/// One call the hub owes a DIP participant: a publication (one per (recipient, role) copy of a
+/// message, to the recipient's webhook on the channel) or a status message (to the
+/// participant's status webhook).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Publication {
-    pub channel: String,
+pub struct Call {
     #[serde(rename = "recipientDIPID")]
     pub recipient: String,
-    /// The role this copy is for (a participant with two recipient roles gets two copies).
-    pub role: String,
     #[serde(rename = "transactionID")]
     pub transaction_id: String,
+    #[serde(flatten)]
+    pub to: To,
 }
 
-impl Addressed for Publication {
+/// The broker's job part DIP calls travel in (the hub's `protocols::Payload`): DIP builds its
+/// jobs without naming the protocols that share the broker.
+pub trait Carries: From<Call> + Addressed + Serialize + serde::de::DeserializeOwned {}
+impl<P: From<Call> + Addressed + Serialize + serde::de::DeserializeOwned> Carries for P {}
+
+/// Which webhook of the recipient a call goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "webhook", rename_all = "lowercase")]
+pub enum To {
+    /// The role is the one this copy is for (a participant with two recipient roles gets two).
+    Publication { channel: String, role: String },
+    Status,
+}
+
+impl Call {
+    pub fn publication(channel: &str, recipient: &str, role: &str, transaction_id: &str) -> Call {
+        Call { recipient: recipient.into(), transaction_id: transaction_id.into(), to: To::Publication { channel: channel.into(), role: role.into() } }
+    }
+
+    pub fn status(recipient: &str, transaction_id: &str) -> Call {
+        Call { recipient: recipient.into(), transaction_id: transaction_id.into(), to: To::Status }
+    }
+}
+
+impl Addressed for Call {
     fn recipient(&self) -> (&str, &str) {
         (RECIPIENT_LIST, &self.recipient)
     }
@@ -52,7 +77,7 @@ pub fn classify(answer: Result<u16, &OutboundError>) -> Outcome {
     }
 }
 
-impl Rules for Publication {
+impl Rules for Call {
     fn archive_area(&self) -> &'static str {
         super::ARCHIVE_AREA
     }
@@ -70,10 +95,13 @@ impl Rules for Publication {
     }
 
     fn endpoint_key(&self) -> String {
-        keys::dip_pubconfig(&self.channel, &self.recipient)
+        match &self.to {
+            To::Publication { channel, .. } => keys::dip_pubconfig(channel, &self.recipient),
+            To::Status => keys::dip_status_webhook(&self.recipient),
+        }
     }
 
-    /// A recipient without a webhook yet keeps its messages until it registers one.
+    /// A participant without the webhook yet keeps its calls until it registers one.
     fn unregistered(&self) -> Outcome {
         Outcome::Retry
     }
@@ -82,50 +110,6 @@ impl Rules for Publication {
         signed(host, request).await
     }
 
-    fn ended(&self, _payload: &[u8], _why: Ending, _settings: &Settings) -> Result<Option<Reply<Self>>, String> {
-        Ok(None)
-    }
-}
-
-/// A status message for `recipient` (the original sender of `transaction_id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    #[serde(rename = "recipientDIPID")]
-    pub recipient: String,
-    #[serde(rename = "transactionID")]
-    pub transaction_id: String,
-}
-
-impl Addressed for Status {
-    fn recipient(&self) -> (&str, &str) {
-        (RECIPIENT_LIST, &self.recipient)
-    }
-}
-
-impl Rules for Status {
-    fn archive_area(&self) -> &'static str {
-        super::ARCHIVE_AREA
-    }
-    fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
-        classify(answer)
-    }
-    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
-        credentials::post_json(url, payload, credential)
-    }
-    async fn policy(&self, _host: &impl Host) -> PortResult<DeliveryPolicy> {
-        Ok(POLICY)
-    }
-    fn endpoint_key(&self) -> String {
-        keys::dip_status_webhook(&self.recipient)
-    }
-    fn unregistered(&self) -> Outcome {
-        Outcome::Retry
-    }
-    async fn sign(&self, host: &impl Host, request: HttpRequest) -> PortResult<HttpRequest> {
-        signed(host, request).await
-    }
-    /// A status message that could not be delivered is not reported again.
     fn ended(&self, _payload: &[u8], _why: Ending, _settings: &Settings) -> Result<Option<Reply<Self>>, String> {
         Ok(None)
     }
@@ -153,8 +137,9 @@ mod tests {
             assert_eq!(classify(Ok(s)), Outcome::Retry, "{s}");
         }
         assert_eq!(classify(Err(&OutboundError::Timeout)), Outcome::Retry);
-        let p = Publication { channel: "IF-021".into(), recipient: "1000000001".into(), role: "SUP".into(), transaction_id: "T".into() };
+        let p = Call::publication("IF-021", "1000000001", "SUP", "T");
         assert_eq!(p.endpoint_key(), "dip/pubconfig/IF-021/1000000001");
         assert_eq!(p.unregistered(), Outcome::Retry);
+        assert_eq!(Call::status("1000000001", "T").endpoint_key(), "dip/status/1000000001");
     }
 }

@@ -14,7 +14,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::codes::Msg;
-use super::delivery::Publication;
+use super::delivery::{Call, Carries};
 use super::ingest::{self, Header, Item};
 use super::schema::{Invalid, Schemas};
 use super::{addressing, config, store};
@@ -31,10 +31,6 @@ std::thread_local! {
     /// The compiled schemas of the catalogue this instance last read.
     static SCHEMAS: RefCell<Option<Schemas>> = const { RefCell::new(None) };
 }
-
-/// The broker's job part a publication travels in (the hub's `protocols::Payload`).
-pub trait Carries: From<Publication> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned {}
-impl<P: From<Publication> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned> Carries for P {}
 
 /// Whether `path` is one this module serves.
 pub fn serves(path: &str) -> bool {
@@ -245,12 +241,7 @@ async fn accept<P: Carries>(
             archive_key: archive_key.clone(),
             accepted_at_ms: transaction_ms,
             attempts: 0,
-            payload: P::from(Publication {
-                channel: channel.into(),
-                recipient: recipient.dip_id.clone(),
-                role: recipient.role.clone(),
-                transaction_id: transaction_id.clone(),
-            }),
+            payload: P::from(Call::publication(channel, &recipient.dip_id, &recipient.role, &transaction_id)),
         };
         jobs.push(job);
     }

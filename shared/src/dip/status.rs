@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use serde_json::{json, Value};
 
 use super::codes::Msg;
-use super::delivery::Status;
+use super::delivery::{Call, Carries};
 use crate::common::broker::{self, Job};
 use crate::common::http::{HttpRequest, HttpResponse, Method};
 use crate::common::{archive, ids, time};
@@ -41,10 +41,6 @@ fn received_by(message: &Value, party: &str) -> bool {
         message.pointer(&alloc::format!("/CommonBlock/A0/{list}")).and_then(Value::as_array).is_some_and(|ids| ids.iter().any(|id| id == party))
     })
 }
-
-/// The broker's job part a status message travels in (the hub's `protocols::Payload`).
-pub trait Carries: From<Status> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned {}
-impl<P: From<Status> + crate::common::broker::Addressed + serde::Serialize + serde::de::DeserializeOwned> Carries for P {}
 
 pub async fn handle<P: Carries>(host: &impl Host, req: &HttpRequest) -> HttpResponse {
     match relay::<P>(host, req).await {
@@ -108,7 +104,7 @@ async fn relay<P: Carries>(host: &impl Host, req: &HttpRequest) -> PortResult<Ht
                 message_id,
                 accepted_at_ms: now,
                 attempts: 0,
-                payload: P::from(Status { recipient: sender, transaction_id: transaction_id.clone() }),
+                payload: P::from(Call::status(&sender, &transaction_id)),
             };
             broker::accept(host, &job, &bytes).await?;
             answer.message = Msg::Success.message().into();
