@@ -183,3 +183,21 @@ fn e2e_dip_every_catalogue_event_validates() {
     }
     assert!(checked >= 146, "{checked} events");
 }
+
+/// Channels with `workflowCorrelationID: true` give each message without a
+/// senderCorrelationID one of the hub's (8.12.4); a sender's own is kept.
+#[test]
+fn e2e_dip_workflow_correlation_ids() {
+    let d = dip();
+    let h = switchyard_tests::hub();
+    let config = json!({ "senderRoles": ["SDS"], "addressing": { "always": { "DIPIDs": [d.ldso.id] } }, "workflowCorrelationID": true });
+    assert_eq!(h.admin("PUT", "/admin/v1/dip/channels/IF-023", &config).status, 200);
+    let plain = message("IF-023", "LSSTotalsData", &d.sds.id, "SDS");
+    let mut own = message("IF-023", "LSSTotalsData", &d.sds.id, "SDS");
+    own["CommonBlock"]["S1"]["senderCorrelationID"] = json!("CI-sender-0001");
+    let r = d.post(&d.sds, "/dip-channel/IF-023", &batch(&[plain, own]));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let made = items(&r)[0]["correlationID"].as_str().unwrap().to_string();
+    assert!(made.starts_with("CI-") && made.len() <= 60, "{made}");
+    assert_eq!(items(&r)[1]["correlationID"], "CI-sender-0001");
+}

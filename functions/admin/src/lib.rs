@@ -137,7 +137,8 @@ async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
     let mut writes = admin::bundle_writes(&bundle, s.seal_key()?, host, s.allow_loopback_http)?;
     let mut mams = Vec::new();
     if let Some(dip) = &bundle.dip {
-        let catalogue = if dip.channels.is_empty() { None } else { switchyard_core::dip::store::catalogue(host.kv()?).await? };
+        let stored = dip.channels.is_empty() || dip.catalogue.is_some();
+        let catalogue = if stored { None } else { switchyard_core::dip::store::catalogue(host.kv()?).await? };
         let (dip_writes, dip_mams) = admin::dip::bundle_writes(dip, catalogue.as_ref(), host)?;
         writes.extend(dip_writes);
         mams = dip_mams;
@@ -155,6 +156,7 @@ async fn apply(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
         counts["dip"] = json!({
             "trustAnchors": d.trust_anchors.len(),
             "participants": d.participants.len(),
+            "catalogue": d.catalogue.is_some(),
             "channels": d.channels.len(),
             "mams": d.mams.len()
         });

@@ -57,6 +57,10 @@ pub struct Bundle {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DipBundle {
+    /// The channel catalogue (`tools/dip-catalogue`'s output), stored before the channels
+    /// below are checked against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<serde_json::Value>,
     #[serde(default)]
     pub trust_anchors: Vec<SeedTrustAnchor>,
     #[serde(default)]

@@ -142,6 +142,15 @@ pub fn bundle_writes(dip: &crate::admin::bundle::DipBundle, catalogue: Option<&C
         AdminError::Invalid(m) => invalid(format!("dip.{what}: {m}")),
         other => other,
     };
+    let bundled = match &dip.catalogue {
+        Some(c) => {
+            let (c, w) = catalogue_writes(&json(c)).map_err(|e| at("catalogue", e))?;
+            writes.extend(w);
+            Some(c)
+        }
+        None => None,
+    };
+    let catalogue = bundled.as_ref().or(catalogue);
     for a in &dip.trust_anchors {
         let body = json(&TrustAnchor { certificate_pem: a.certificate_pem.clone() });
         writes.extend(trust_anchor_writes(&a.anchor_id, &body).map_err(|e| at("trustAnchors", e))?.1);
@@ -320,6 +329,9 @@ mod tests {
         let mut channels = dip.clone();
         channels.channels.push(serde_json::from_value(serde_json::json!({ "id": "IF-021", "senderRoles": ["SDS"] })).unwrap());
         assert!(bundle_writes(&channels, None, &Counter).is_err(), "channels need the catalogue");
+        channels.catalogue = Some(serde_json::json!({ "release": "t", "channels": { "IF-021": { "events": {} } } }));
+        let (writes, _) = bundle_writes(&channels, None, &Counter).expect("the bundle brings its own catalogue");
+        assert!(writes.iter().any(|(k, _)| k == keys::DIP_CATALOGUE) && writes.iter().any(|(k, _)| k == &keys::dip_channel("IF-021")));
     }
 
     #[test]
