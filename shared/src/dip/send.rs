@@ -161,7 +161,13 @@ async fn send<P: Carries>(host: &impl Host, req: &HttpRequest, channel: &str) ->
     let mut items: Vec<Option<Item>> = (0..headers.len()).map(|_| None).collect();
     for (i, outcome) in outcomes.into_iter().flatten() {
         let header = &headers[i];
-        items[i] = Some(match outcome? {
+        // The host failed for this message alone: it was not created (MSG1000), and the
+        // others keep their answers, so no created message goes unreported.
+        let outcome = outcome.unwrap_or_else(|e| {
+            host.log_error(&alloc::format!("dip send: a message on {channel} was not stored: {}", e.0));
+            Err(Msg::ProcessingFailed)
+        });
+        items[i] = Some(match outcome {
             Ok((transaction_id, correlation_id)) => {
                 let mut item = Item::new(header, owner, hub, received_ms, Msg::Success);
                 item.transaction_id = Some(transaction_id);
