@@ -46,6 +46,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 line = f"{len(body)} bytes"
             print(f"{time.strftime('%H:%M:%S')} letterbox {rcpid}: {line}", flush=True)
             return self._reply(202)
+        if path.startswith("/dip/"):
+            # A DIP webhook (publications or status messages) registered as http://.../dip/<who>.
+            try:
+                doc = json.loads(body)
+                if isinstance(doc, list):
+                    d0 = doc[0]["payload"]["CommonBlock"]["D0"]
+                    line = f'publication {d0["publicationID"]} {d0["transactionID"]} ({len(doc)} message(s))'
+                else:
+                    item = doc["messageArray"][0]
+                    line = f'status {item["transactionID"]}: {item["message"]}'
+            except Exception:
+                line = f"{len(body)} bytes"
+            signed = "signed" if self.headers.get("x-dip-signature") else "UNSIGNED"
+            print(f"{time.strftime('%H:%M:%S')} dip {path[5:]}: {line} [{signed}]", flush=True)
+            return self._reply(201)
         self._reply(404)
 
     def log_message(self, *args):

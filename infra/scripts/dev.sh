@@ -16,9 +16,18 @@ if [ ! -s "$DEV/dev-secrets.env" ]; then
   printf 'SWITCHYARD_TOKEN_SECRET=%s\nSWITCHYARD_SEAL_KEY=%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > "$DEV/dev-secrets.env"
 fi
 ADMIN_TOKEN="${SWITCHYARD_ADMIN_TOKEN:-switchyard-demo-admin-token}"
+# The DIP demo PKI: a demo CA (kept across runs), certificates for the demo participants and
+# for the hub itself (DIP ID 0000000000), which signs every DIP call it makes.
+DIP_DEMO="$DEV/dip-demo"
+log "making the DIP demo certificates in $DIP_DEMO"
+cargo run -q --release -p dip-pki -- demo "$DIP_DEMO" 1000000001 1000000002 1000000003 1000000009 0000000000 ||
+  { echo "making the DIP demo certificates failed" >&2; exit 1; }
+one_line() { awk 'NF { printf "%s\\n", $0 }' "$1"; }
 { cat "$DEV/dev-secrets.env"
   echo "SWITCHYARD_ADMIN_TOKEN=$ADMIN_TOKEN"
   echo "SWITCHYARD_ALLOW_LOOPBACK_HTTP=true"
+  echo "SWITCHYARD_SIGNING_KEY=$(one_line "$DIP_DEMO/0000000000.key.pem")"
+  echo "SWITCHYARD_SIGNING_CERTIFICATE=$(one_line "$DIP_DEMO/0000000000.cert.pem")"
 } > "$DEV/dev.vars"
 chmod 600 "$DEV/dev.vars"
 configs=$("$ROOT/infra/scripts/stage.sh" "$DEV/dev-configs" "$DEV/dev.vars")
@@ -60,14 +69,12 @@ sed "s#127.0.0.1:8788#127.0.0.1:$RECEIVER_PORT#g" "$ROOT/infra/seed/demo.json" |
 # DIP: the channel catalogue imported from Elexon's OpenAPI at the configured path, the demo
 # participants (infra/seed/demo-dip.json) and a demo CA whose certificates they sign with.
 DIP_SPEC="${SWITCHYARD_DIP_SPEC:-$ROOT/../shared/specs/dip-api}"
-DIP_DEMO="$DEV/dip-demo"
 dip_info="  DIP                   not loaded: no Elexon DIP OpenAPI at $DIP_SPEC (set SWITCHYARD_DIP_SPEC)"
 if [ -f "$DIP_SPEC/SubmitEvents-unresolved.yaml" ]; then
   log "importing the DIP catalogue from $DIP_SPEC"
   cargo run -q --release -p dip-catalogue --bin dip-catalogue -- --spec "$DIP_SPEC" --out "$DEV/dip-catalogue.json" &&
     admin PUT /dip/catalogue --data-binary "@$DEV/dip-catalogue.json" &&
     admin POST /apply --data-binary "@$ROOT/infra/seed/demo-dip.json" &&
-    cargo run -q --release -p dip-pki -- demo "$DIP_DEMO" 1000000001 1000000002 1000000003 1000000009 &&
     python3 -c 'import json,sys; print(json.dumps({"certificatePem": open(sys.argv[1]).read()}))' "$DIP_DEMO/ca.pem" |
       admin PUT /dip/trust-anchors/demo-ca --data-binary @- ||
     { echo "loading the DIP demo failed" >&2; exit 1; }

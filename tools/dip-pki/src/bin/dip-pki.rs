@@ -69,7 +69,10 @@ fn send(dir: &Path, id: &str, api_key: &str, url: &str, file: &Path) -> Result<(
         Ok(r) | Err(ureq::Error::Status(_, r)) => r,
         Err(e) => return Err(format!("POST {url}: {e}")),
     };
-    println!("{}", response.status());
-    println!("{}", response.into_string().unwrap_or_default());
+    use std::io::Write;
+    let status = response.status();
+    let body = response.into_string().unwrap_or_default();
+    // `dip-pki send ... | head -1` is a normal way to read just the status.
+    let _ = writeln!(std::io::stdout().lock(), "{status}\n{body}");
     Ok(())
 }
