@@ -108,3 +108,30 @@ fn e2e_dip_status_messages_reach_the_original_sender() {
     assert_eq!(arrival.json()["timestamp"].as_str().unwrap().len(), 25);
     assert_eq!(hub_signed(&rx, &arrival), Ok(()));
 }
+
+/// 7.8: a participant holding two recipient roles receives two copies, each obfuscated for its
+/// role as the channel says (here one role sees the issuing data service as `9999999999`).
+#[test]
+fn e2e_dip_each_role_gets_its_own_obfuscated_copy() {
+    let d = dip();
+    let h = switchyard_tests::hub();
+    let two = switchyard_tests::dip::party(h, &d.ca, &["OBA", "OBB"], None);
+    let config = json!({ "senderRoles": ["SDS"], "addressing": { "always": { "roles": ["OBA", "OBB"] } },
+                         "obfuscation": { "OBA": ["/CustomBlock/B044/issuingDataServiceDIPID"] } });
+    assert_eq!(h.admin("PUT", "/admin/v1/dip/channels/IF-014", &config).status, 200);
+    let rx = Receiver::start();
+    assert_eq!(register(&two, &format!("/dip-channel/IF-014/pubconfig/{}", two.id), json!({ "callbackURL": rx.url("/p") })), 201);
+    let mut m = message("IF-014", "ActivePowerRejected", &d.sds.id, "SDS");
+    m["CustomBlock"]["B044"]["issuingDataServiceDIPID"] = json!(d.sds.id);
+    let r = d.post(&d.sds, "/dip-channel/IF-014", &batch(&[m]));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let tx = r.json()["messageArray"][0]["transactionID"].clone();
+    let issuer = |a: &switchyard_tests::receiver::Arrival| a.json()[0]["payload"]["CustomBlock"]["B044"]["issuingDataServiceDIPID"].clone();
+    let copy = |value: Value| {
+        rx.wait_until(WAIT, |a| a.json()[0]["payload"]["CommonBlock"]["D0"]["transactionID"] == tx && issuer(a) == value)
+            .unwrap_or_else(|| panic!("no copy with issuingDataServiceDIPID {value}"))
+    };
+    for value in [json!(d.sds.id), json!("9999999999")] {
+        assert_eq!(hub_signed(&rx, &copy(value)), Ok(()));
+    }
+}

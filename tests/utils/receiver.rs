@@ -116,6 +116,7 @@ impl Receiver {
     }
 
     /// Waits until a letterbox post for which `matches` holds has arrived (or `timeout`).
+    /// `matches` runs under the receiver's lock: it must not call the receiver.
     pub fn wait_until(&self, timeout: Duration, matches: impl Fn(&Arrival) -> bool) -> Option<Arrival> {
         let (lock, cv) = &*self.state;
         let deadline = Instant::now() + timeout;

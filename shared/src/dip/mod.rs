@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod errors;
 pub mod ingest;
 pub mod mams;
+pub mod obfuscation;
 #[cfg(feature = "schema")]
 pub mod schema;
 #[cfg(feature = "schema")]

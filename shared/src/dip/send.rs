@@ -240,6 +240,23 @@ async fn accept<P: Carries>(
     let archive_key = archive::key(super::ARCHIVE_AREA, transaction_ms, &transaction_id);
     let stamped = serde_json::to_vec(payload).map_err(|e| PortError::new(e.to_string()))?;
     let egress = serde_json::to_vec(&serde_json::json!([{ "payload": payload }])).map_err(|e| PortError::new(e.to_string()))?;
+    // 7.8: a role the channel obfuscates for gets its own copy.
+    let event = header.event_code.as_deref().map(super::schema::event_key).unwrap_or_default();
+    let mut obfuscated: alloc::collections::BTreeMap<&str, Vec<u8>> = Default::default();
+    for recipient in &resolved.recipients {
+        let Some(pointers) = super::obfuscation::for_role(channel_config, &recipient.role) else { continue };
+        if obfuscated.contains_key(recipient.role.as_str()) {
+            continue;
+        }
+        let mut copy = payload.clone();
+        with_schemas(|s| {
+            if let Some(e) = s.catalogue().event(channel, event) {
+                super::obfuscation::obfuscate(&mut copy, pointers, &e.schema);
+            }
+        });
+        let bytes = serde_json::to_vec(&serde_json::json!([{ "payload": copy }])).map_err(|e| PortError::new(e.to_string()))?;
+        obfuscated.insert(&recipient.role, bytes);
+    }
     let mut jobs = Vec::with_capacity(resolved.recipients.len());
     for recipient in &resolved.recipients {
         let job: Job<P> = Job {
@@ -255,7 +272,9 @@ async fn accept<P: Carries>(
     let archive = host.archive()?;
     futures_util::future::try_join(
         archive.put(&archive_key, &stamped),
-        futures_util::future::try_join_all(jobs.iter().map(|job| broker::enqueue(host, job, 0, Some(&egress)))),
+        futures_util::future::try_join_all(jobs.iter().zip(&resolved.recipients).map(|(job, r)| {
+            broker::enqueue(host, job, 0, Some(obfuscated.get(r.role.as_str()).unwrap_or(&egress)))
+        })),
     )
     .await?;
     // A registration notice keeps MAMS current (7.5). The message is created already; a failure
