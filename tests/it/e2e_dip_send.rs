@@ -201,3 +201,16 @@ fn e2e_dip_workflow_correlation_ids() {
     assert!(made.starts_with("CI-") && made.len() <= 60, "{made}");
     assert_eq!(items(&r)[1]["correlationID"], "CI-sender-0001");
 }
+
+/// 7.9: a compressed report (its Custom Block GZIPped and BASE64ed into `P03`) validates in its
+/// compressed form, and the hub carries it untouched.
+#[test]
+fn e2e_dip_compressed_reports_pass_through() {
+    let d = dip();
+    let report = json!({ "lines": (0..200).map(|i| json!({ "MPAN": format!("19000000{i:05}"), "kWh": "1.5" })).collect::<Vec<_>>() });
+    let mut m = message("REP-002", "DUOSSupplierAggData", &d.sds.id, "SDS");
+    m["CustomBlock"] = switchyard_core::dip::compression::compress(&report).unwrap();
+    let r = d.post(&d.sds, "/validate/REP-002/DUOSSupplierAggData", &batch(&[m.clone()]));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(switchyard_core::dip::compression::decompress(&m["CustomBlock"]).unwrap(), report);
+}

@@ -6,6 +6,8 @@ pub mod addressing;
 pub mod auth;
 pub mod catalogue;
 pub mod codes;
+#[cfg(feature = "compression")]
+pub mod compression;
 pub mod config;
 pub mod delivery;
 pub mod errors;
