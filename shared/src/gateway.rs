@@ -51,7 +51,13 @@ impl Route {
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1_048_576;
 /// The admin API takes seed bundles and the DIP catalogue (KV values stop at 25 MiB).
 pub const ADMIN_MAX_BODY_BYTES: usize = 24 * 1_048_576;
-/// The most any route takes: what hosts read of a body before the route's own limit applies.
+/// What the gateway reads of a body on `path`: its route's limit (nothing more is buffered for
+/// a caller who sends more; the route then refuses by the declared length), or the default.
+pub fn read_limit(path: &str) -> usize {
+    route(path).map_or(GATEWAY_MAX_BODY_BYTES, |r| r.max_body_bytes)
+}
+
+/// The most any route takes: what a function behind the gateway reads of a forwarded body.
 pub const MAX_READ_BYTES: usize = if ADMIN_MAX_BODY_BYTES > crate::dip::ingest::MAX_BATCH_BYTES {
     ADMIN_MAX_BODY_BYTES
 } else {
@@ -121,6 +127,9 @@ mod tests {
         assert_eq!(send.quota(&limited), Some(7));
         assert_eq!(route("/directory/v2/entry").unwrap().quota(&limited), None, "only letterbox posts are throttled");
         assert_eq!(send.quota(&crate::common::config::ClientGrant { rate_limit: None, ..limited }), None);
+        assert_eq!(read_limit("/letterbox/v2/post"), crate::ots::MAX_MESSAGE_BYTES, "no more is buffered than the route takes");
+        assert_eq!(read_limit("/dip-channel/IF-021"), crate::dip::ingest::MAX_BATCH_BYTES);
+        assert_eq!(read_limit("/nowhere"), GATEWAY_MAX_BODY_BYTES);
         let blocked = [alloc::string::String::from("letterbox")];
         assert_eq!(admit_unblocked(&send, &blocked), Err(Refusal::Blocked));
         assert!(admit_unblocked(&route("/admin/v1/apply").unwrap(), &[alloc::string::String::from("admin")]).is_ok());

@@ -207,8 +207,10 @@ macro_rules! gateway_entry {
                 cf::kick_sweep(&env, &ctx);
                 let host = cf::CfHost::from_env(&env);
                 let remote_ip = cf::remote_ip(&req);
-                let addressed_url = req.url()?.to_string();
-                let (core_req, oversize) = cf::read_request(req, ::switchyard_core::gateway::MAX_READ_BYTES).await?;
+                let url = req.url()?;
+                let addressed_url = url.to_string();
+                let limit = ::switchyard_core::gateway::read_limit(url.path());
+                let (core_req, oversize) = cf::read_request(req, limit).await?;
                 let edge = ::switchyard_core::gateway::Edge { remote_ip: remote_ip.as_deref(), addressed_url: Some(&addressed_url) };
                 let resp = $handler(&host, &cf::Services(&env, &host), &cf::Windows(&env), core_req, edge, oversize).await;
                 cf::to_worker_response(resp)
