@@ -9,7 +9,6 @@ use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 use crate::common::broker::Addressed;
-use crate::common::delivery::credentials::{self, Credential};
 use crate::common::delivery::policy::DeliveryPolicy;
 use crate::common::delivery::{Ending, Outcome, Reply, Rules};
 use crate::common::http::HttpRequest;
@@ -84,10 +83,6 @@ impl Rules for Call {
 
     fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
         classify(answer)
-    }
-
-    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
-        credentials::post_json(url, payload, credential)
     }
 
     async fn policy(&self, _host: &impl Host) -> PortResult<DeliveryPolicy> {

@@ -119,13 +119,22 @@ async fn send<P: Carries>(host: &impl Host, req: &HttpRequest, channel: &str) ->
     let Some(mut payloads) = ingest::batch(&req.body) else {
         return Ok(answer(ingest::rejected(&[], owner, hub, received_ms)));
     };
-    let schema_ok = payloads.iter().all(|p| {
-        with_schemas(|s| s.check(channel, p)).is_ok() && ingest::environment_matches(&Header::of(p), environment)
-    });
-    if !schema_ok {
-        if let Some(Err(Invalid::BadSchema(e))) = payloads.first().map(|p| with_schemas(|s| s.check(channel, p))) {
-            host.log_error(&alloc::format!("dip send: {e}"));
+    let mut schema_ok = true;
+    for p in &payloads {
+        match with_schemas(|s| s.check(channel, p)) {
+            Ok(()) => schema_ok &= ingest::environment_matches(&Header::of(p), environment),
+            // The catalogue's own schema does not compile: the operator's problem, logged.
+            Err(Invalid::BadSchema(e)) => {
+                host.log_error(&alloc::format!("dip send: {e}"));
+                schema_ok = false;
+            }
+            Err(_) => schema_ok = false,
         }
+        if !schema_ok {
+            break;
+        }
+    }
+    if !schema_ok {
         return Ok(answer(ingest::rejected(&payloads, owner, hub, received_ms)));
     }
 

@@ -11,10 +11,8 @@ use super::envelope;
 use super::failure::{self, FaultCode};
 use super::MESSAGE_DELIVERY_FAILURE;
 use crate::common::broker::Addressed;
-use crate::common::delivery::credentials::{self, Credential};
 use crate::common::delivery::policy::DeliveryPolicy;
 use crate::common::delivery::{Ending, Outcome, Reply, Rules};
-use crate::common::http::HttpRequest;
 use crate::host::{Host, Settings};
 use crate::ports::{OutboundError, PortResult};
 
@@ -76,10 +74,6 @@ impl Rules for Letterbox {
 
     fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome {
         classify(answer)
-    }
-
-    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
-        credentials::post_json(url, payload, credential)
     }
 
     async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy> {

@@ -80,8 +80,11 @@ pub trait Rules: broker::Addressed + Clone + Serialize + DeserializeOwned {
     fn archive_area(&self) -> &'static str;
     /// What the recipient's answer means.
     fn classify(&self, answer: Result<u16, &OutboundError>) -> Outcome;
-    /// The request that pushes `payload` to `url`.
-    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest;
+    /// The request that pushes `payload` to `url`: a JSON POST with the credential, unless a
+    /// protocol says otherwise.
+    fn push(&self, url: &str, payload: &[u8], credential: &Credential) -> HttpRequest {
+        credentials::post_json(url, payload, credential)
+    }
     /// How long and how often this job is retried.
     async fn policy(&self, host: &impl Host) -> PortResult<DeliveryPolicy>;
     /// Where the recipient's endpoint is recorded (its sealed credentials are bound to it).
