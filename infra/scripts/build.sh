@@ -6,7 +6,9 @@ export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen" ESBUILD_BIN="$ROOT/node_
 
 for f in "${FUNCTIONS[@]}"; do
   log "worker-build $f"
-  (cd "$ROOT/functions/$f" && worker-build --release 2>&1 | grep -vE '^\s*(Compiling|Finished)' | grep -E 'error|warning: unused|Done' || true)
+  # worker-build's own status decides (a stale build/ from an earlier run must not pass).
+  (cd "$ROOT/functions/$f" && set -o pipefail && worker-build --release 2>&1 | { grep -vE '^\s*(Compiling|Finished)' | grep -E 'error|warning: unused|Done' || true; }) \
+    || { echo "build of $f failed" >&2; exit 1; }
   test -s "$ROOT/functions/$f/build/index_bg.wasm" || { echo "build of $f failed" >&2; exit 1; }
 done
 

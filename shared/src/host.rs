@@ -112,6 +112,19 @@ pub mod names {
     /// The PEM certificate of the key in SIGNING_KEY, which participants verify the hub's
     /// DIP calls with.
     pub const SIGNING_CERTIFICATE: &str = "SWITCHYARD_SIGNING_CERTIFICATE";
+    /// The longest wait between two DIP delivery attempts, seconds (default 300; 7.12.4).
+    pub const DIP_MAX_RETRY_WAIT_SECS: &str = "SWITCHYARD_DIP_MAX_RETRY_WAIT_SECS";
+    /// `true` lets DIP callback URLs name a port (9.4.1 says they do not); always allowed
+    /// with ALLOW_LOOPBACK_HTTP.
+    pub const DIP_ALLOW_CALLBACK_PORTS: &str = "SWITCHYARD_DIP_ALLOW_CALLBACK_PORTS";
+    /// Consecutive failed calls that open an endpoint's circuit (default 5).
+    pub const CIRCUIT_FAILURES: &str = "SWITCHYARD_CIRCUIT_FAILURES";
+    /// Seconds an opened circuit stays open before a probe (default 30; doubled after each
+    /// failed probe, up to 10 minutes).
+    pub const CIRCUIT_COOLDOWN_SECS: &str = "SWITCHYARD_CIRCUIT_COOLDOWN_SECS";
+    /// Seconds added to the hub's clock (development only: honoured with
+    /// ALLOW_LOOPBACK_HTTP), so a test can restart the hub 14 days later.
+    pub const CLOCK_OFFSET_SECS: &str = "SWITCHYARD_CLOCK_OFFSET_SECS";
 }
 
 /// Settings a function reads from host secrets and variables. Secrets are read once and
@@ -139,7 +152,20 @@ pub struct Settings {
     pub dip_id: String,
     /// The certificate of the signing key (PEM), when configured.
     pub signing_certificate: Option<String>,
+    pub dip_max_retry_wait_secs: u32,
+    pub dip_allow_callback_ports: bool,
+    pub circuit_failures: u32,
+    pub circuit_cooldown_secs: u32,
+    /// Added to the host's wall clock (0 outside development).
+    pub clock_offset_ms: u64,
 }
+
+/// Default for [`names::DIP_MAX_RETRY_WAIT_SECS`].
+pub const DEFAULT_DIP_MAX_RETRY_WAIT_SECS: u32 = 300;
+/// Default for [`names::CIRCUIT_FAILURES`].
+pub const DEFAULT_CIRCUIT_FAILURES: u32 = 5;
+/// Default for [`names::CIRCUIT_COOLDOWN_SECS`].
+pub const DEFAULT_CIRCUIT_COOLDOWN_SECS: u32 = 30;
 
 /// Default for [`names::DIP_ENVIRONMENT`].
 pub const DEFAULT_DIP_ENVIRONMENT: &str = "DEV";
@@ -168,6 +194,7 @@ impl Settings {
             }
         };
         let flag = |name: &str| lookup(name).is_some_and(|v| v == "true");
+        let number = |name: &str| lookup(name).and_then(|v| v.trim().parse::<u32>().ok());
         Settings {
             token_secret: secret(names::TOKEN_SECRET),
             seal_key: secret(names::SEAL_KEY),
@@ -184,6 +211,11 @@ impl Settings {
             dip_environment: lookup(names::DIP_ENVIRONMENT).unwrap_or_else(|| DEFAULT_DIP_ENVIRONMENT.into()),
             dip_id: lookup(names::DIP_ID).unwrap_or_else(|| DEFAULT_DIP_ID.into()),
             signing_certificate: lookup(names::SIGNING_CERTIFICATE).map(|c| c.replace("\\n", "\n")),
+            dip_max_retry_wait_secs: number(names::DIP_MAX_RETRY_WAIT_SECS).filter(|n| *n >= 1).unwrap_or(DEFAULT_DIP_MAX_RETRY_WAIT_SECS),
+            dip_allow_callback_ports: flag(names::DIP_ALLOW_CALLBACK_PORTS),
+            circuit_failures: number(names::CIRCUIT_FAILURES).filter(|n| *n >= 1).unwrap_or(DEFAULT_CIRCUIT_FAILURES),
+            circuit_cooldown_secs: number(names::CIRCUIT_COOLDOWN_SECS).filter(|n| *n >= 1).unwrap_or(DEFAULT_CIRCUIT_COOLDOWN_SECS),
+            clock_offset_ms: if flag(names::ALLOW_LOOPBACK_HTTP) { number(names::CLOCK_OFFSET_SECS).unwrap_or(0) as u64 * 1000 } else { 0 },
         }
     }
 

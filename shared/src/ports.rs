@@ -50,14 +50,40 @@ pub trait KeyValue {
 /// host pushes when each job falls due (on Cloudflare a Durable Object per shard, woken by
 /// the put or its alarm; on Spin the drain). A job stays until it is removed, so a crash
 /// loses nothing: what was in flight is pushed again when its shard resumes.
+///
+/// Jobs that share a `group` are handed out together, the earliest first, with at most one
+/// hand-out of a group in flight (a batch: one call carries several messages). A `held` job
+/// waits, whatever its due time says, until [`Outbox::release`] names its key (or its due
+/// time, the end of its wait, comes).
 pub trait Outbox {
-    /// Records `job_json` for `recipient` in `shard`, due at `due_at_ms`, with the bytes it
-    /// delivers when given (an entry keeps its payload when a later put gives none).
+    /// Records `entry` in `shard` (an entry keeps its payload when a later put gives none).
     /// Replaces an entry with the same id: a retry is a put with a later due time.
-    async fn put(&self, shard: &str, recipient: &str, message_id: &str, job_json: &str, payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()>;
+    async fn put(&self, shard: &str, entry: &OutboxEntry<'_>) -> PortResult<()>;
     async fn remove(&self, shard: &str, message_id: &str) -> PortResult<()>;
     /// Makes `shard` push what is due and re-arm its wake-up (the safety net after a restart).
     async fn resume(&self, shard: &str) -> PortResult<()>;
+    /// Makes every job of `shard` held under `held` due now.
+    async fn release(&self, shard: &str, held: &str) -> PortResult<()>;
+    /// The shard's own small records (a circuit breaker's state), strongly consistent: every
+    /// job that reads one lives in the same shard, and the shard runs one step at a time.
+    async fn state(&self, shard: &str, key: &str) -> PortResult<Option<String>>;
+    /// Replaces (or with `None` removes) a record [`Outbox::state`] reads.
+    async fn set_state(&self, shard: &str, key: &str, value: Option<&str>) -> PortResult<()>;
+}
+
+/// One outbox row as [`Outbox::put`] records it.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxEntry<'a> {
+    /// `listType/id`: the hand-outs in flight are bounded per recipient.
+    pub recipient: &'a str,
+    pub id: &'a str,
+    pub job: &'a str,
+    pub payload: Option<&'a [u8]>,
+    pub due_at_ms: u64,
+    /// Jobs pushed together in one call (see [`Outbox`]).
+    pub group: Option<&'a str>,
+    /// The key a held job waits under until it is released.
+    pub held: Option<&'a str>,
 }
 
 /// The archive (object store): payloads are written once and read by key.

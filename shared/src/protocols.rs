@@ -4,12 +4,14 @@
 //! Adding a protocol (DIP) adds a variant here and a module beside `ots`.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::common::broker::{Addressed, Job};
 use crate::common::delivery::credentials::Credential;
 use crate::common::delivery::policy::DeliveryPolicy;
-use crate::common::delivery::{Ending, Outcome, Reply, Rules};
+use crate::common::delivery::breaker::BreakerPolicy;
+use crate::common::delivery::{Ended, Limits, Outcome, Reply, Rules, Verdict};
 use crate::common::http::{HttpRequest, HttpResponse};
 use crate::common::refusal::Refusal;
 use crate::host::{Host, Settings};
@@ -37,6 +39,12 @@ impl Addressed for Payload {
         match self {
             Payload::Ots(p) => p.recipient(),
             Payload::Dip(p) => p.recipient(),
+        }
+    }
+    fn group(&self) -> Option<String> {
+        match self {
+            Payload::Ots(p) => p.group(),
+            Payload::Dip(p) => p.group(),
         }
     }
 }
@@ -78,16 +86,46 @@ impl Rules for Payload {
             Payload::Dip(p) => p.sign(host, request).await,
         }
     }
-    fn unregistered(&self) -> Outcome {
+    fn holds_until_registered(&self) -> bool {
         match self {
-            Payload::Ots(p) => p.unregistered(),
-            Payload::Dip(p) => p.unregistered(),
+            Payload::Ots(p) => p.holds_until_registered(),
+            Payload::Dip(p) => p.holds_until_registered(),
         }
     }
-    fn ended(&self, payload: &[u8], why: Ending, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
+    fn verdicts(&self, answer: Result<&HttpResponse, &OutboundError>, items: &[&[u8]], now_ms: u64) -> Vec<Verdict> {
         match self {
-            Payload::Ots(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Ots(r.job) })),
-            Payload::Dip(p) => Ok(p.ended(payload, why, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Dip(r.job) })),
+            Payload::Ots(p) => p.verdicts(answer, items, now_ms),
+            Payload::Dip(p) => p.verdicts(answer, items, now_ms),
+        }
+    }
+    fn combine(&self, items: &[&[u8]]) -> Vec<u8> {
+        match self {
+            Payload::Ots(p) => p.combine(items),
+            Payload::Dip(p) => p.combine(items),
+        }
+    }
+    async fn limits(&self, host: &impl Host) -> PortResult<Limits> {
+        match self {
+            Payload::Ots(p) => p.limits(host).await,
+            Payload::Dip(p) => p.limits(host).await,
+        }
+    }
+    fn breaker(&self, settings: &Settings) -> Option<BreakerPolicy> {
+        match self {
+            Payload::Ots(p) => p.breaker(settings),
+            Payload::Dip(p) => p.breaker(settings),
+        }
+    }
+    async fn dead_letter(&self, host: &impl Host, payload: &[u8], ended: &Ended<'_>) -> PortResult<()> {
+        match self {
+            Payload::Ots(p) => p.dead_letter(host, payload, ended).await,
+            Payload::Dip(p) => p.dead_letter(host, payload, ended).await,
+        }
+    }
+    fn ended(&self, payload: &[u8], ended: &Ended<'_>, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
+        match self {
+            Payload::Ots(p) => Ok(p.ended(payload, ended, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Ots(r.job) })),
+            Payload::Dip(p) => Ok(p.ended(payload, ended, settings)?.map(|r| Reply { payload: r.payload, job: Payload::Dip(r.job) })),
         }
     }
 }

@@ -96,18 +96,21 @@ pub struct Entry {
     pub job: String,
     pub payload: Option<Vec<u8>>,
     pub due_at_ms: u64,
+    pub group: Option<String>,
+    pub held: Option<String>,
 }
 
-/// The outbox: message id -> entry; `resumed` counts resume calls per shard.
+/// The outbox: message id -> entry; `resumed` counts resume calls per shard; the shards' state.
 #[derive(Default)]
-pub struct MemOutbox(pub RefCell<BTreeMap<String, Entry>>, pub RefCell<Vec<String>>);
+pub struct MemOutbox(pub RefCell<BTreeMap<String, Entry>>, pub RefCell<Vec<String>>, pub RefCell<BTreeMap<String, String>>);
 
 impl Outbox for MemOutbox {
-    async fn put(&self, shard: &str, _recipient: &str, message_id: &str, job_json: &str, payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()> {
+    async fn put(&self, shard: &str, e: &crate::ports::OutboxEntry<'_>) -> PortResult<()> {
         let mut map = self.0.borrow_mut();
-        let kept = map.get(message_id).and_then(|e| e.payload.clone());
-        let payload = payload.map(<[u8]>::to_vec).or(kept);
-        map.insert(message_id.into(), Entry { shard: shard.into(), job: job_json.into(), payload, due_at_ms });
+        let kept = map.get(e.id).and_then(|e| e.payload.clone());
+        let payload = e.payload.map(<[u8]>::to_vec).or(kept);
+        let entry = Entry { shard: shard.into(), job: e.job.into(), payload, due_at_ms: e.due_at_ms, group: e.group.map(Into::into), held: e.held.map(Into::into) };
+        map.insert(e.id.into(), entry);
         Ok(())
     }
     async fn remove(&self, _shard: &str, message_id: &str) -> PortResult<()> {
@@ -116,6 +119,24 @@ impl Outbox for MemOutbox {
     }
     async fn resume(&self, shard: &str) -> PortResult<()> {
         self.1.borrow_mut().push(shard.into());
+        Ok(())
+    }
+    async fn release(&self, shard: &str, held: &str) -> PortResult<()> {
+        for e in self.0.borrow_mut().values_mut().filter(|e| e.shard == shard && e.held.as_deref() == Some(held)) {
+            e.held = None;
+            e.due_at_ms = 0;
+        }
+        Ok(())
+    }
+    async fn state(&self, shard: &str, key: &str) -> PortResult<Option<String>> {
+        Ok(self.2.borrow().get(&alloc::format!("{shard}/{key}")).cloned())
+    }
+    async fn set_state(&self, shard: &str, key: &str, value: Option<&str>) -> PortResult<()> {
+        let k = alloc::format!("{shard}/{key}");
+        match value {
+            Some(v) => self.2.borrow_mut().insert(k, v.into()),
+            None => self.2.borrow_mut().remove(&k),
+        };
         Ok(())
     }
 }

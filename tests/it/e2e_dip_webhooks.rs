@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use switchyard_tests::dip::{batch, dip, message, now_ms, suite_ca, Party};
+use switchyard_tests::dip::{batch, dip, item_about, items, message, now_ms, suite_ca, Party};
 use switchyard_tests::Receiver;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -62,10 +62,9 @@ fn e2e_dip_publications_reach_the_registered_webhook_signed() {
     let r = d.post(&d.sds, "/dip-channel/IF-022", &batch(&[message("IF-022", "LSSPeriodData", &d.sds.id, "SDS")]));
     let tx = r.json()["messageArray"][0]["transactionID"].as_str().unwrap().to_string();
     for tx in [tx, early_tx] {
-        let arrival = rx
-            .wait_until(WAIT, |a| a.json()[0]["payload"]["CommonBlock"]["D0"]["transactionID"] == json!(tx))
-            .unwrap_or_else(|| panic!("{tx} was not delivered"));
-        let payload = &arrival.json()[0]["payload"];
+        let arrival = rx.wait_until(WAIT, |a| item_about(a, &tx).is_some()).unwrap_or_else(|| panic!("{tx} was not delivered"));
+        let item = item_about(&arrival, &tx).unwrap();
+        let payload = &item["payload"];
         assert_eq!(payload["CommonBlock"]["D0"]["publicationID"], "PUB-022");
         assert_eq!(payload["CommonBlock"]["D0"]["replayIndicator"], false);
         assert_eq!(payload["CommonBlock"]["A0"]["always"], json!([ldso.id]));
@@ -99,13 +98,15 @@ fn e2e_dip_status_messages_reach_the_original_sender() {
     // Someone who did not receive the message cannot report on it.
     assert_eq!(post(&d.sup, json!([item(&d.sup.id, &tx)])).status, 400);
 
-    let arrival = rx.wait_until(WAIT, |a| a.json()["messageArray"][0]["transactionID"] == json!(tx)).expect("the status message was relayed");
-    let relayed = &arrival.json()["messageArray"][0];
+    // The status webhook's body is a StandardResponseArray (the OpenAPI's status callback).
+    let arrival = rx.wait_until(WAIT, |a| item_about(a, &tx).is_some()).expect("the status message was relayed");
+    assert!(arrival.json().is_array(), "{}", arrival.json());
+    let relayed = item_about(&arrival, &tx).unwrap();
     assert_eq!(relayed["senderUniqueReference"], original["CommonBlock"]["S1"]["senderUniqueReference"]);
     assert_eq!(relayed["senderID"], json!(d.ldso.id));
     assert_eq!(relayed["recipientID"], json!(sender.id));
     assert_eq!(relayed["message"], "RCP1021 - Msg Mandatory Data Item Missing");
-    assert_eq!(arrival.json()["timestamp"].as_str().unwrap().len(), 25);
+    assert_eq!(relayed["sentTimestamp"].as_str().unwrap().len(), 25);
     assert_eq!(hub_signed(&rx, &arrival), Ok(()));
 }
 
@@ -126,9 +127,10 @@ fn e2e_dip_each_role_gets_its_own_obfuscated_copy() {
     let r = d.post(&d.sds, "/dip-channel/IF-014", &batch(&[m]));
     assert_eq!(r.status, 201, "{}", r.text());
     let tx = r.json()["messageArray"][0]["transactionID"].clone();
-    let issuer = |a: &switchyard_tests::receiver::Arrival| a.json()[0]["payload"]["CustomBlock"]["B044"]["issuingDataServiceDIPID"].clone();
+    let tx = tx.as_str().unwrap().to_string();
+    let issuer = |i: &Value| i["payload"]["CustomBlock"]["B044"]["issuingDataServiceDIPID"].clone();
     let copy = |value: Value| {
-        rx.wait_until(WAIT, |a| a.json()[0]["payload"]["CommonBlock"]["D0"]["transactionID"] == tx && issuer(a) == value)
+        rx.wait_until(WAIT, |a| items(a).iter().any(|i| i["payload"]["CommonBlock"]["D0"]["transactionID"] == json!(tx) && issuer(i) == value))
             .unwrap_or_else(|| panic!("no copy with issuingDataServiceDIPID {value}"))
     };
     for value in [json!(d.sds.id), json!("9999999999")] {

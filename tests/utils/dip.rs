@@ -145,3 +145,68 @@ pub fn unique_reference(channel: &str, sender: &str, role: &str) -> String {
 pub fn batch(messages: &[Value]) -> Vec<u8> {
     serde_json::to_vec(&messages.iter().map(|m| json!({ "payload": m })).collect::<Vec<_>>()).unwrap()
 }
+
+/// The items of a webhook call (a JSON array: DIPMessageEgressArray or StandardResponseArray).
+pub fn items(arrival: &crate::receiver::Arrival) -> Vec<Value> {
+    match arrival.json() {
+        Value::Array(items) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// The transaction an item is about: a publication's `D0.transactionID`, a status item's own.
+pub fn transaction_of(item: &Value) -> Option<&str> {
+    item.pointer("/payload/CommonBlock/D0/transactionID").or_else(|| item.get("transactionID")).and_then(Value::as_str)
+}
+
+/// The item about `tx` in a webhook call, if it carries one.
+pub fn item_about(arrival: &crate::receiver::Arrival, tx: &str) -> Option<Value> {
+    items(arrival).into_iter().find(|i| transaction_of(i) == Some(tx))
+}
+
+/// Checks a call the hub made, knowing only the hub's certificate (`certificate_pem`, from
+/// `GET /admin/v1/dip/signing-certificate`): the certificate header is that certificate, the
+/// content hash is the body's, and the signature over `VERB;url;date;contentHash` (the
+/// callback URL as registered, lower-cased) verifies under its key. RustCrypto directly, so
+/// neither the hub's verifier nor the suite's PKI helper is trusted to check itself.
+pub fn verify_hub_call(certificate_pem: &str, url: &str, arrival: &crate::receiver::Arrival) -> Result<(), String> {
+    use base64::Engine;
+    use der::{DecodePem, Encode};
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::signature::Verifier;
+    use sha2::{Digest, Sha256};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let header = |name: &str| arrival.header(name).ok_or(format!("{name} is missing"));
+    let certificate = x509_cert::Certificate::from_pem(certificate_pem.as_bytes()).map_err(|e| format!("hub certificate: {e}"))?;
+    let carried = b64.decode(header("x-dip-signature-certificate")?).map_err(|e| e.to_string())?;
+    let carried_der = match x509_cert::Certificate::from_pem(&carried) {
+        Ok(c) => c.to_der().map_err(|e| e.to_string())?,
+        Err(_) => carried,
+    };
+    if carried_der != certificate.to_der().map_err(|e| e.to_string())? {
+        return Err("X-DIP-Signature-Certificate is not the hub's certificate".into());
+    }
+    let hash = b64.encode(Sha256::digest(if arrival.body.is_empty() { b"{}".as_slice() } else { &arrival.body }));
+    if header("x-dip-content-hash")? != hash {
+        return Err("X-DIP-Content-Hash is not the body's".into());
+    }
+    let signed = format!("{};{};{};{}", arrival.method.to_ascii_uppercase(), url.to_ascii_lowercase(), header("x-dip-signature-date")?, hash);
+    let spki = certificate.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?;
+    let key = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|e| format!("hub key: {e}"))?;
+    let signature = Signature::try_from(b64.decode(header("x-dip-signature")?).map_err(|e| e.to_string())?.as_slice()).map_err(|e| e.to_string())?;
+    VerifyingKey::<Sha256>::new(key).verify(signed.as_bytes(), &signature).map_err(|_| "X-DIP-Signature does not verify under the hub's certificate".to_string())?;
+    Ok(())
+}
+
+/// The hub's signing certificate, as participants fetch it.
+pub fn hub_certificate(h: &Hub) -> String {
+    let r = h.admin("GET", "/admin/v1/dip/signing-certificate", &Value::Null);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["certificatePem"].as_str().expect("certificatePem").to_string()
+}
+
+/// The first event code of `channel` in the catalogue.
+pub fn first_event(channel: &str) -> String {
+    catalogue().channel(channel).unwrap_or_else(|| panic!("{channel} is not in the catalogue")).events.keys().next().expect("an event").clone()
+}

@@ -31,8 +31,16 @@ impl Arrival {
     }
 }
 
+/// An answer a test composes: status, extra headers, body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+/// Composes the answer to each post (given the post and how many came before it); `None`
+/// falls back to the status set with [`Receiver::answer_with`]. Runs under the receiver's
+/// lock: it must not call the receiver.
+pub type Responder = Arc<dyn Fn(&Arrival, usize) -> Option<Answer> + Send + Sync>;
+
 #[derive(Default)]
 struct State {
+    responder: Option<Responder>,
     arrivals: Vec<Arrival>,
     tokens: HashSet<String>,
     status: u16,
@@ -72,6 +80,11 @@ impl Receiver {
         let mut st = self.state.0.lock().unwrap();
         st.status = status;
         st.location = None;
+    }
+
+    /// Later posts are answered by `f` (see [`Responder`]).
+    pub fn respond_with(&self, f: impl Fn(&Arrival, usize) -> Option<Answer> + Send + Sync + 'static) {
+        self.state.0.lock().unwrap().responder = Some(Arc::new(f));
     }
 
     /// Later letterbox posts are answered with `status` (e.g. 307) and `Location: location`.
@@ -191,7 +204,12 @@ fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) {
     std::thread::sleep(delay);
     let (status, location, reply) = {
         let mut st = lock.lock().unwrap();
-        let answer = if arrival.path == TOKEN_PATH {
+        let before = st.arrivals.iter().filter(|a| a.path != TOKEN_PATH).count();
+        let composed = if arrival.path == TOKEN_PATH { None } else { st.responder.as_ref().and_then(|f| f(&arrival, before)) };
+        let answer = if let Some((status, headers, body)) = composed {
+            let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+            (status, Some(extra), body)
+        } else if arrival.path == TOKEN_PATH {
             let (status, reply) = token_answer(&mut st, &arrival);
             (status, None, reply)
         } else {
@@ -199,14 +217,15 @@ fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) {
                 Some(a) if a.starts_with("Bearer ") => st.tokens.contains(&a[7..]),
                 _ => true,
             };
-            if authorised { (st.status, st.location.clone(), Vec::new()) } else { (401, None, Vec::new()) }
+            let location = st.location.as_ref().map(|l| format!("location: {l}\r\n"));
+            if authorised { (st.status, location, Vec::new()) } else { (401, None, Vec::new()) }
         };
         st.arrivals.push(arrival);
         cv.notify_all();
         answer
     };
     let mut out = stream;
-    let location = location.map(|l| format!("location: {l}\r\n")).unwrap_or_default();
+    let location = location.unwrap_or_default();
     let head = format!(
         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{location}content-length: {}\r\nconnection: close\r\n\r\n",
         reply.len()

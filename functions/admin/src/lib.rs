@@ -172,6 +172,9 @@ async fn sign(host: &impl Host, body: &[u8]) -> Result<HttpResponse, Failure> {
     Ok(HttpResponse::json(200, &json!({ "algorithm": "RSASSA-PKCS1-v1_5-SHA256", "signature": b64 })))
 }
 
+/// Dead letters one `GET /admin/v1/dip/dead-letters` lists at most (the count is of all).
+const DEAD_LETTERS_LISTED: usize = 1000;
+
 /// `/admin/v1/dip/...` (the DIP contract's admin configuration).
 async fn dip(host: &impl Host, method: Method, rest: &[&str], body: &[u8]) -> Result<HttpResponse, Failure> {
     use switchyard_core::admin::dip as rules;
@@ -251,8 +254,22 @@ async fn dip(host: &impl Host, method: Method, rest: &[&str], body: &[u8]) -> Re
             true => Ok(HttpResponse::empty(204)),
             false => Err(OtsError::NotFound.into()),
         },
+        (Get, ["dead-letters"]) => {
+            let (count, listed) = switchyard_core::dip::store::dead_letters(kv, DEAD_LETTERS_LISTED).await?;
+            Ok(HttpResponse::json(200, &json!({ "count": count, "deadLetters": listed })))
+        }
+        (Get, ["dead-letters", id]) => get_json(host, &keys::dip_dead_letter(id)).await,
+        (Delete, ["dead-letters", id]) => match kv.get(&keys::dip_dead_letter(id)).await? {
+            Some(_) => {
+                kv.delete(&keys::dip_dead_letter(id)).await?;
+                Ok(HttpResponse::empty(204))
+            }
+            None => Err(OtsError::NotFound.into()),
+        },
         (_, ["environment"] | ["signing-certificate"] | ["catalogue"] | ["participants", _] | ["participants", _, "keys", _]
-            | ["channels", _] | ["trust-anchors", _] | ["revoked-certificates", _] | ["mams"] | ["mams", _]) => Err(OtsError::MethodNotAllowed.into()),
+            | ["channels", _] | ["trust-anchors", _] | ["revoked-certificates", _] | ["mams"] | ["mams", _] | ["dead-letters"] | ["dead-letters", _]) => {
+            Err(OtsError::MethodNotAllowed.into())
+        }
         _ => Err(OtsError::NotFound.into()),
     }
 }

@@ -283,22 +283,22 @@ macro_rules! address_table_object {
     };
 }
 
-/// The deliver Worker: `deliver_entry!(run_job, sweep)` defines the `OutboxShard` Durable
-/// Object class, whose shards push jobs with `run_job(&CfHost, &[u8], Option<Vec<u8>>) -> Ack`,
+/// The deliver Worker: `deliver_entry!(run_jobs, sweep)` defines the `OutboxShard` Durable
+/// Object class, whose shards push each hand-out with
+/// `run_jobs(&CfHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>` (jobs and payloads in order),
 /// and runs `sweep(&CfHost) -> PortResult<usize>` on its cron trigger and on `POST /sweep`
 /// (reached only through the gateway's service binding).
 #[macro_export]
 macro_rules! deliver_entry {
-    ($run_job:path, $sweep:path) => {
+    ($run_jobs:path, $sweep:path) => {
         mod cloudflare_entry {
             use ::switchyard_host_cloudflare as cf;
 
             fn run_boxed<'a>(
                 host: &'a cf::CfHost,
-                raw: &'a [u8],
-                payload: Option<Vec<u8>>,
-            ) -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = ::switchyard_core::common::broker::Ack> + 'a>> {
-                Box::pin($run_job(host, raw, payload))
+                jobs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+            ) -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = Vec<::switchyard_core::common::broker::Ack>> + 'a>> {
+                Box::pin($run_jobs(host, jobs))
             }
 
             #[::worker::durable_object]

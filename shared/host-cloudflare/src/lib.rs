@@ -22,7 +22,7 @@ use switchyard_core::ports::{
 use worker::{Env, Fetch};
 
 pub use addresses::{address_shard_fetch, address_shard_init, CfAddressTable};
-pub use outbox::{CfOutbox, RunJob, Shard};
+pub use outbox::{CfOutbox, RunJobs, Shard};
 
 pub use crypto::{WebCryptoSigner, WebCryptoVerifier};
 pub use entries::{forward, kick_sweep, rate_limiter_fetch, remote_ip, throttle_hit, unique_fetch, Services, Windows};
@@ -378,7 +378,7 @@ fn unbound<'a, T>(port: &'a OnceCell<Option<T>>, make: impl FnOnce() -> Option<T
 
 impl Clock for CfHost {
     fn now_ms(&self) -> u64 {
-        CfClock.now_ms()
+        CfClock.now_ms() + self.settings.clock_offset_ms
     }
 }
 

@@ -13,7 +13,7 @@ use switchyard_core::common::ratelimit::{self, Decision, Window};
 use switchyard_core::host::{Forward, Function};
 use switchyard_core::host::{Host, Settings};
 use switchyard_core::ports::{
-    AddressTable, Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, PortError, PortResult, Throttle, Unique,
+    AddressTable, Archive, Clock, Entropy, HttpClient, KeyValue, OutboundError, Outbox, OutboxEntry, PortError, PortResult, Throttle, Unique,
 };
 
 /// The Spin key-value store every component opens.
@@ -61,14 +61,27 @@ fn open_store() -> PortResult<SpinKv> {
     spin_sdk::key_value::Store::open(STORE).map(SpinKv).map_err(port_err)
 }
 
-/// The outbox: one key per job (`outbox/<id>`), its value the due time and the job's JSON
-/// on two lines. Payloads are read from the archive. Shards are one store here; the drain
-/// runs what is due.
+/// The outbox: one key per job (`outbox/<id>`), its value the due time, the key it is held
+/// under (empty when none) and the job's JSON on three lines (rows written before holds have
+/// two). Payloads are read from the archive. Shards are one store here; the drain runs what is
+/// due, each job alone (groups are batched on Cloudflare; on Spin with the Spin issue).
 pub struct SpinOutbox(SpinKv);
 
+/// A stored row: (due, held, job).
+fn outbox_row(v: &[u8]) -> Option<(u64, &[u8], &[u8])> {
+    let mut parts = v.splitn(3, |b| *b == b'\n');
+    let due = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+    let (second, third) = (parts.next()?, parts.next());
+    Some(match third {
+        Some(job) => (due, second, job),
+        None => (due, &[][..], second),
+    })
+}
+
 impl Outbox for SpinOutbox {
-    async fn put(&self, _shard: &str, _recipient: &str, message_id: &str, job_json: &str, _payload: Option<&[u8]>, due_at_ms: u64) -> PortResult<()> {
-        self.0.put(&format!("{OUTBOX_PREFIX}{message_id}"), format!("{due_at_ms}\n{job_json}").as_bytes()).await
+    async fn put(&self, _shard: &str, e: &OutboxEntry<'_>) -> PortResult<()> {
+        let value = format!("{}\n{}\n{}", e.due_at_ms, e.held.unwrap_or(""), e.job);
+        self.0.put(&format!("{OUTBOX_PREFIX}{}", e.id), value.as_bytes()).await
     }
 
     async fn remove(&self, _shard: &str, message_id: &str) -> PortResult<()> {
@@ -79,7 +92,35 @@ impl Outbox for SpinOutbox {
     async fn resume(&self, _shard: &str) -> PortResult<()> {
         Ok(())
     }
+
+    async fn release(&self, _shard: &str, held: &str) -> PortResult<()> {
+        for key in self.0.list(OUTBOX_PREFIX).await? {
+            let Some(v) = self.0.get(&key).await? else { continue };
+            if let Some((_, h, job)) = outbox_row(&v) {
+                if h == held.as_bytes() {
+                    let job = String::from_utf8_lossy(job).into_owned();
+                    self.0.put(&key, format!("0\n\n{job}").as_bytes()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn state(&self, shard: &str, key: &str) -> PortResult<Option<String>> {
+        Ok(self.0.get(&format!("{STATE_PREFIX}{shard}/{key}")).await?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    async fn set_state(&self, shard: &str, key: &str, value: Option<&str>) -> PortResult<()> {
+        let k = format!("{STATE_PREFIX}{shard}/{key}");
+        match value {
+            Some(v) => self.0.put(&k, v.as_bytes()).await,
+            None => self.0.delete(&k).await,
+        }
+    }
 }
+
+/// Shard state records (circuit breakers) in the key-value store.
+pub const STATE_PREFIX: &str = "outbox-state/";
 
 impl SpinOutbox {
     /// Jobs due by `now_ms`, at most `limit`, with their JSON.
@@ -90,10 +131,10 @@ impl SpinOutbox {
                 break;
             }
             let Some(v) = self.0.get(&key).await? else { continue };
-            let Some(split) = v.iter().position(|b| *b == b'\n') else { continue };
-            let due: u64 = std::str::from_utf8(&v[..split]).ok().and_then(|d| d.parse().ok()).unwrap_or(0);
-            if due <= now_ms {
-                out.push(v[split + 1..].to_vec());
+            if let Some((due, _, job)) = outbox_row(&v) {
+                if due <= now_ms {
+                    out.push(job.to_vec());
+                }
             }
         }
         Ok(out)
@@ -225,7 +266,7 @@ fn opened<T>(port: &PortResult<T>) -> PortResult<&T> {
 
 impl Clock for SpinHost {
     fn now_ms(&self) -> u64 {
-        now_ms()
+        now_ms() + self.settings.clock_offset_ms
     }
 }
 
@@ -321,12 +362,13 @@ pub const DRAIN_BATCH: usize = 50;
 
 /// Runs the outbox jobs that are due with `run` (which removes a finished job, or replaces
 /// it with its retry); returns how many were run.
-pub async fn drain(host: &SpinHost, run: impl AsyncFn(&SpinHost, &[u8], Option<Vec<u8>>) -> Ack) -> PortResult<usize> {
+pub async fn drain(host: &SpinHost, run: impl AsyncFn(&SpinHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>) -> PortResult<usize> {
     let due = host.outbox()?.due(host.now_ms(), DRAIN_BATCH).await?;
-    for raw in &due {
-        run(host, raw, None).await;
+    let n = due.len();
+    for raw in due {
+        run(host, vec![(raw, None)]).await;
     }
-    Ok(due.len())
+    Ok(n)
 }
 
 pub fn from_spin_request(req: &spin_sdk::http::Request) -> HttpRequest {
@@ -387,17 +429,17 @@ macro_rules! gateway_entry {
 }
 
 /// The deliver component: Spin has no queue trigger, so `POST /deliver/drain` (a private
-/// route) runs the due outbox jobs with `run_job(&SpinHost, &[u8], Option<Vec<u8>>) -> Ack`.
+/// route) runs the due outbox jobs with `run_jobs(&SpinHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>`.
 #[macro_export]
 macro_rules! drain_entry {
-    ($run_job:path) => {
+    ($run_jobs:path) => {
         mod spin_entry {
             use ::switchyard_host_spin as sp;
 
             #[::spin_sdk::http_component]
             async fn handle(_req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
                 let host = sp::SpinHost::open();
-                let resp = match sp::drain(&host, $run_job).await {
+                let resp = match sp::drain(&host, $run_jobs).await {
                     Ok(n) => ::switchyard_core::common::http::HttpResponse::json(200, &::serde_json::json!({ "ran": n })),
                     Err(e) => {
                         ::switchyard_core::host::Host::log_error(&host, &format!("drain: {e}"));

@@ -93,6 +93,9 @@ pub fn channel_writes(catalogue: &Catalogue, channel: &str, body: &[u8]) -> Resu
             check_pointer(p, "obfuscation")?;
         }
     }
+    if c.dead_letter_after_days.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(invalid("deadLetterAfterDays must be 1 to 365"));
+    }
     let writes = alloc::vec![(keys::dip_channel(channel), json(&c))];
     Ok(Some((c, writes)))
 }

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::host::Host;
-use crate::ports::{Archive, Outbox, PortResult};
+use crate::ports::{Outbox, OutboxEntry, PortResult};
 
 /// One delivery job: push the archived message `archive_key` to the recipient its
 /// protocol part names. `P` is the protocol part (`crate::protocols::Payload` in the hub),
@@ -33,9 +33,15 @@ pub struct Job<P> {
     pub payload: P,
 }
 
-/// Who a job's protocol part delivers to: (list type or role, identity).
+/// Who a job's protocol part delivers to: (list type or role, identity), and the batch it
+/// travels in.
 pub trait Addressed {
     fn recipient(&self) -> (&str, &str);
+    /// Jobs with the same group (always of one recipient) are handed out together and pushed
+    /// in as few calls as the recipient's limits allow; `None`: each job alone.
+    fn group(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The outbox shard of `recipient` among `shards` (FNV-1a of `listType/id`: stable across
@@ -57,6 +63,13 @@ pub fn shard_name(n: u32) -> String {
 /// hangs (each attempt bounded by the delivery timeout) holds at most its share.
 pub const MAX_IN_FLIGHT: usize = 256;
 pub const MAX_IN_FLIGHT_PER_RECIPIENT: usize = 64;
+/// A group's hand-out takes at most this many jobs, and this many payload bytes (a single
+/// larger job goes alone): the rest follow in the next hand-out.
+pub const MAX_GROUP_JOBS: usize = 256;
+pub const MAX_GROUP_BYTES: usize = 8 * 1024 * 1024;
+/// A new job of a group waits this long before it is due, so the messages of one request
+/// (or of requests arriving together) leave in one call rather than one call each.
+pub const BATCH_LINGER_MS: u64 = 25;
 /// A job whose push failed for the host's own reasons (storage, not the recipient) is tried
 /// again this much later, not in a tight loop.
 pub const HOST_RETRY_MS: u64 = 5_000;
@@ -89,25 +102,43 @@ pub enum Ack {
 }
 
 /// Records `job` in its outbox shard, due after `delay_secs`, with the bytes it delivers
-/// when given (a retry keeps the payload already recorded).
+/// when given (a retry keeps the payload already recorded). A new job of a group (no delay)
+/// lingers for [`BATCH_LINGER_MS`] so that others can join its call.
 pub async fn enqueue<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, delay_secs: u32, payload: Option<&[u8]>) -> PortResult<()> {
+    let group = job.payload.group();
+    let linger = if delay_secs == 0 && group.is_some() { BATCH_LINGER_MS } else { 0 };
+    put(host, job, payload, host.now_ms() + delay_secs as u64 * 1000 + linger, group.as_deref(), None).await
+}
+
+async fn put<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, payload: Option<&[u8]>, due_at_ms: u64, group: Option<&str>, held: Option<&str>) -> PortResult<()> {
     let (shard, recipient) = job.placement(host.settings().outbox_shards);
-    let due_at_ms = host.now_ms() + delay_secs as u64 * 1000;
-    host.outbox()?.put(&shard, &recipient, &job.message_id, &job.to_json(), payload, due_at_ms).await
+    let json = job.to_json();
+    let entry = OutboxEntry { recipient: &recipient, id: &job.message_id, job: &json, payload, due_at_ms, group, held };
+    host.outbox()?.put(&shard, &entry).await
 }
 
 /// Accepts a new message: its payload into the archive and its job (with the payload, so
 /// delivery needs no archive read) into the outbox, both at once. When this returns `Ok`,
 /// the message is durable and its push is under way.
 pub async fn accept<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, payload: &[u8]) -> PortResult<()> {
-    let (shard, recipient) = job.placement(host.settings().outbox_shards);
-    let json = job.to_json();
-    futures_util::future::try_join(
-        host.archive()?.put(&job.archive_key, payload),
-        host.outbox()?.put(&shard, &recipient, &job.message_id, &json, Some(payload), host.now_ms()),
-    )
-    .await?;
+    use crate::ports::Archive;
+    futures_util::future::try_join(host.archive()?.put(&job.archive_key, payload), enqueue(host, job, 0, Some(payload))).await?;
     Ok(())
+}
+
+/// Keeps `job` (unchanged) until `until_ms`, or until [`release`] names `held` first.
+pub async fn hold<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, held: &str, until_ms: u64) -> PortResult<()> {
+    put(host, job, None, until_ms, job.payload.group().as_deref(), Some(held)).await
+}
+
+/// Makes every job held under `held` for `recipient` due now.
+pub async fn release(host: &impl Host, recipient: (&str, &str), held: &str) -> PortResult<()> {
+    host.outbox()?.release(&shard_of(recipient, host.settings().outbox_shards), held).await
+}
+
+/// Puts `job` (unchanged: no attempt counted) back, due at `at_ms`.
+pub async fn postpone<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, at_ms: u64) -> PortResult<()> {
+    put(host, job, None, at_ms, job.payload.group().as_deref(), None).await
 }
 
 /// The job reached its end (delivered, failed and notified, or unreadable).
@@ -130,22 +161,39 @@ pub async fn sweep(host: &impl Host) -> PortResult<usize> {
 /// The outbox shard's table, as SQL any SQLite-backed host runs (Durable Objects' SQLite
 /// storage; Spin's SQLite). Times are Unix milliseconds.
 pub mod sql {
-    pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, recipient TEXT NOT NULL, due_at INTEGER NOT NULL, job TEXT NOT NULL, payload BLOB); \
-         CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at)";
-    /// (id, recipient, due_at, job, payload): a retry replaces the due time and the job, and
-    /// keeps the payload when it gives none.
-    pub const PUT: &str = "INSERT INTO outbox (id, recipient, due_at, job, payload) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, job = excluded.job, payload = COALESCE(excluded.payload, outbox.payload)";
-    /// (now, limit) -> (id, recipient, due_at), the earliest first.
-    pub const DUE: &str = "SELECT id, recipient, due_at FROM outbox WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2";
-    /// (limit) -> (id, due_at), the earliest first, due or not: the next wake-up.
-    pub const NEXT: &str = "SELECT id, due_at FROM outbox ORDER BY due_at LIMIT ?1";
+    pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, recipient TEXT NOT NULL, due_at INTEGER NOT NULL, job TEXT NOT NULL, payload BLOB, grp TEXT, held TEXT); \
+         CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at); \
+         CREATE TABLE IF NOT EXISTS shard_state (k TEXT PRIMARY KEY, v TEXT NOT NULL)";
+    /// Brings a table made before groups and holds up to [`SCHEMA`] (each `ALTER` fails
+    /// harmlessly once its column exists), then indexes the new columns.
+    pub const MIGRATE: &str = "ALTER TABLE outbox ADD COLUMN grp TEXT; ALTER TABLE outbox ADD COLUMN held TEXT; \
+         CREATE INDEX IF NOT EXISTS outbox_grp ON outbox (grp, due_at); \
+         CREATE INDEX IF NOT EXISTS outbox_held ON outbox (held)";
+    /// (id, recipient, due_at, job, payload, grp, held): a retry replaces the due time, the
+    /// job, the group and the hold, and keeps the payload when it gives none.
+    pub const PUT: &str = "INSERT INTO outbox (id, recipient, due_at, job, payload, grp, held) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, job = excluded.job, payload = COALESCE(excluded.payload, outbox.payload), \
+         grp = excluded.grp, held = excluded.held";
+    /// (now, limit) -> (id, recipient, due_at, grp), the earliest first (then in arrival order).
+    pub const DUE: &str = "SELECT id, recipient, due_at, grp FROM outbox WHERE due_at <= ?1 ORDER BY due_at, rowid LIMIT ?2";
+    /// (grp, now, limit) -> (id, payload bytes): a group's due jobs, the earliest first.
+    pub const GROUP_DUE: &str = "SELECT id, length(payload) FROM outbox WHERE grp = ?1 AND due_at <= ?2 ORDER BY due_at, rowid LIMIT ?3";
+    /// (now) -> (due_at): the wake-up the earliest job not yet due asks for.
+    pub const NEXT: &str = "SELECT due_at FROM outbox WHERE due_at > ?1 ORDER BY due_at LIMIT 1";
     /// (id) -> (job, payload).
     pub const LOAD: &str = "SELECT job, payload FROM outbox WHERE id = ?1";
     /// (id, due_at)
     pub const POSTPONE: &str = "UPDATE outbox SET due_at = ?2 WHERE id = ?1";
     /// (id)
     pub const REMOVE: &str = "DELETE FROM outbox WHERE id = ?1";
+    /// (held, now)
+    pub const RELEASE: &str = "UPDATE outbox SET due_at = ?2, held = NULL WHERE held = ?1";
+    /// (k) -> (v)
+    pub const STATE: &str = "SELECT v FROM shard_state WHERE k = ?1";
+    /// (k, v)
+    pub const SET_STATE: &str = "INSERT INTO shard_state (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v";
+    /// (k)
+    pub const CLEAR_STATE: &str = "DELETE FROM shard_state WHERE k = ?1";
 }
 
 #[cfg(test)]

@@ -60,9 +60,22 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     Some(secs * 1000 + u64::from(t.millisecond()))
 }
 
+/// An HTTP date (RFC 9110 5.6.7's IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), as Unix ms.
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let t = OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc2822).ok()?;
+    Some(u64::try_from(t.unix_timestamp()).ok()? * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_read() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:01:40 GMT"), Some(100_000));
+        assert_eq!(parse_http_date("soon"), None);
+    }
 
     // 2023-05-18T04:43:00Z, the spec's throttling example.
     const MS: u64 = 1_684_384_980_000;

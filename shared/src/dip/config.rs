@@ -41,6 +41,20 @@ pub struct ChannelConfig {
     /// Whether the hub makes a workflow correlation ID where the sender gave none (8.12.4).
     #[serde(rename = "workflowCorrelationID", default)]
     pub workflow_correlation_id: bool,
+    /// Days after acceptance an undelivered message moves to the dead-letter store (8.9.2:
+    /// 14 unless configured, 1..=365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_after_days: Option<u32>,
+}
+
+/// 8.9.2's 14 days.
+pub const DEFAULT_DEAD_LETTER_AFTER_DAYS: u32 = 14;
+
+impl ChannelConfig {
+    /// Days an undelivered message of the channel waits before the dead-letter store.
+    pub fn dead_letter_after_days(&self) -> u32 {
+        self.dead_letter_after_days.unwrap_or(DEFAULT_DEAD_LETTER_AFTER_DAYS)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -85,7 +85,9 @@ async fn relay<P: Carries>(host: &impl Host, req: &HttpRequest) -> PortResult<Ht
         if let Some(message) = message.filter(|m| received_by(m, owner)) {
             let sender = message.pointer("/CommonBlock/S1/senderDIPID").and_then(Value::as_str).unwrap_or_default().to_string();
             let reference = message.pointer("/CommonBlock/S1/senderUniqueReference").cloned().unwrap_or(Value::Null);
-            let relayed = json!({ "messageArray": [{
+            // One StandardResponseBodyType item; the status webhook receives its calls as a
+            // StandardResponseArray (several relays to one sender may share a call).
+            let relayed = json!({
                 "transactionID": transaction_id,
                 "senderUniqueReference": reference,
                 "correlationID": item.get("correlationID").cloned().unwrap_or(Value::Null),
@@ -96,7 +98,7 @@ async fn relay<P: Carries>(host: &impl Host, req: &HttpRequest) -> PortResult<Ht
                 "message": item.get("message").cloned().unwrap_or(Value::Null),
                 "help": item.get("help").cloned().unwrap_or(Value::Null),
                 "serviceTicketURL": item.get("serviceTicketURL").cloned().unwrap_or(Value::Null),
-            }], "timestamp": time::dt003(now) });
+            });
             let bytes = serde_json::to_vec(&relayed).map_err(|e| PortError::new(e.to_string()))?;
             let message_id = ids::uuid_v4(host)?;
             let job: Job<P> = Job {

@@ -70,3 +70,16 @@ pub async fn trust(kv: &impl KeyValue, environment: &str, certificate_header: Op
     }
     Ok(Trust { anchors, revoked, profile: CertificateProfile::for_environment(environment) })
 }
+
+/// How many copies are in the dead-letter store, and the records of the first `limit`, oldest
+/// id first (8.9.2; the operator's view of the alarm of 7.16).
+pub async fn dead_letters(kv: &impl KeyValue, limit: usize) -> PortResult<(usize, Vec<super::delivery::DeadLetter>)> {
+    let keys = kv.list(&keys::dip_dead_letter("")).await?;
+    let mut out = Vec::new();
+    for key in keys.iter().take(limit) {
+        if let Some(d) = get_json(kv, key).await? {
+            out.push(d);
+        }
+    }
+    Ok((keys.len(), out))
+}

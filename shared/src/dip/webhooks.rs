@@ -40,12 +40,18 @@ impl Webhook<'_> {
     }
 }
 
-/// A registration's body checked: `callbackURL` present and an address the hub may call;
-/// limits, when given, positive. Returns the records to store (endpoint, limits).
-pub fn registration(body: &[u8], allow_loopback_http: bool) -> Result<(Endpoint, WebhookConfig), String> {
+/// A registration's body checked: `callbackURL` present and an address the hub may call, on
+/// the scheme's standard port (9.4.1) unless ports are allowed; limits, when given, positive.
+/// Returns the records to store (endpoint, limits).
+pub fn registration(body: &[u8], allow_loopback_http: bool, allow_ports: bool) -> Result<(Endpoint, WebhookConfig), String> {
     let config: WebhookConfig = crate::common::json::parse(body).map_err(|e| alloc::format!("invalid WebhookConfig: {e}"))?;
     let url = config.callback_url.clone().ok_or_else(|| String::from("callbackURL is required"))?;
     check_outbound_url(&url, allow_loopback_http).map_err(|_| String::from("callbackURL is not an address the hub may call"))?;
+    // `url` keeps an explicit port only when it is not the scheme's default (443 for https).
+    let names_port = url::Url::parse(&url).map_or(true, |u| u.port().is_some());
+    if names_port && !(allow_ports || allow_loopback_http) {
+        return Err("callbackURL must not name a port: calls go to the standard HTTPS port (9.4.1)".into());
+    }
     let positive = |v: Option<f64>| v.is_none_or(|n| n.is_finite() && n >= 1.0);
     if !positive(config.max_message_count) || !positive(config.max_payload_size) {
         return Err("maxMessageCount and maxPayloadSize must be at least 1".into());
@@ -68,13 +74,17 @@ mod tests {
 
     #[test]
     fn registrations_need_a_callable_url() {
-        let (ep, cfg) = registration(br#"{"callbackURL":"https://sup.example/events","maxMessageCount":10}"#, false).unwrap();
+        let (ep, cfg) = registration(br#"{"callbackURL":"https://sup.example/events","maxMessageCount":10}"#, false, false).unwrap();
         assert_eq!(ep.url, "https://sup.example/events");
         assert_eq!(cfg.max_message_count, Some(10.0));
-        assert!(registration(br#"{"maxMessageCount":10}"#, false).unwrap_err().contains("callbackURL"));
-        assert!(registration(br#"{"callbackURL":"http://127.0.0.1:9/x"}"#, false).is_err(), "loopback outside development");
-        assert!(registration(br#"{"callbackURL":"http://127.0.0.1:9/x"}"#, true).is_ok());
-        assert!(registration(br#"{"callbackURL":"https://a.example","maxPayloadSize":0}"#, false).is_err());
+        assert!(registration(br#"{"maxMessageCount":10}"#, false, false).unwrap_err().contains("callbackURL"));
+        assert!(registration(br#"{"callbackURL":"http://127.0.0.1:9/x"}"#, false, false).is_err(), "loopback outside development");
+        assert!(registration(br#"{"callbackURL":"http://127.0.0.1:9/x"}"#, true, false).is_ok());
+        assert!(registration(br#"{"callbackURL":"https://a.example","maxPayloadSize":0}"#, false, false).is_err());
+        // 9.4.1: no port, unless the operator allows them; the default port is no port.
+        assert!(registration(br#"{"callbackURL":"https://sup.example:8443/events"}"#, false, false).unwrap_err().contains("port"));
+        assert!(registration(br#"{"callbackURL":"https://sup.example:8443/events"}"#, false, true).is_ok());
+        assert!(registration(br#"{"callbackURL":"https://sup.example:443/events"}"#, false, false).is_ok());
         assert_eq!(Webhook::Status.keys("1000000001").0, "dip/status/1000000001");
     }
 }
@@ -126,9 +136,12 @@ async fn serve(host: &impl crate::host::Host, req: &crate::common::http::HttpReq
         crate::common::store::remove(kv, host, &[endpoint_key, limits_key]).await?;
         return Ok(HttpResponse::empty(204));
     }
-    match registration(&req.body, host.settings().allow_loopback_http) {
+    let settings = host.settings();
+    match registration(&req.body, settings.allow_loopback_http, settings.dip_allow_callback_ports) {
         Ok((endpoint, config)) => {
             crate::common::store::commit(kv, host, &records(webhook, recipient, &endpoint, &config)).await?;
+            // What was kept for this webhook until it was registered goes now.
+            crate::common::broker::release(host, (super::delivery::RECIPIENT_LIST, recipient), &endpoint_key).await?;
             Ok(HttpResponse::empty(201))
         }
         Err(why) => Ok(HttpResponse::json(400, &serde_json::Value::String(why))),

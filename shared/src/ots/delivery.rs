@@ -12,7 +12,7 @@ use super::failure::{self, FaultCode};
 use super::MESSAGE_DELIVERY_FAILURE;
 use crate::common::broker::Addressed;
 use crate::common::delivery::policy::DeliveryPolicy;
-use crate::common::delivery::{Ending, Outcome, Reply, Rules};
+use crate::common::delivery::{Ended, Ending, Outcome, Reply, Rules};
 use crate::host::{Host, Settings};
 use crate::ports::{OutboundError, PortResult};
 
@@ -80,8 +80,8 @@ impl Rules for Letterbox {
         Ok(super::routing::routing_id(host.kv()?, &self.routing_id).await?.map(|r| r.delivery_policy).unwrap_or_default())
     }
 
-    fn ended(&self, payload: &[u8], why: Ending, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
-        let code = fault_code(why);
+    fn ended(&self, payload: &[u8], ended: &Ended<'_>, settings: &Settings) -> Result<Option<Reply<Self>>, String> {
+        let code = fault_code(ended.why);
         let original = envelope::parse_archived(payload).map_err(|_| alloc::format!("archived message does not parse; {} not notified", code.code()))?;
         let hub = settings.hub_identity.as_deref().unwrap_or(DEFAULT_HUB_IDENTITY);
         let Some(body) = failure::notification(&original, code, hub) else {
@@ -132,7 +132,7 @@ mod engine_tests {
     use crate::common::config::{Endpoint, EndpointAuth};
     use crate::common::delivery::{run, Finished};
     use crate::common::store::{keys, put_json};
-    use crate::ports::{Archive, Clock, KeyValue, Outbox};
+    use crate::ports::{Archive, Clock, KeyValue};
     use crate::testing::{block_on, MemHost, SEAL_KEY};
     use alloc::vec::Vec;
 
@@ -181,8 +181,7 @@ mod engine_tests {
         let h = host(Some(open("https://cp.example/letterbox/v2/post")));
         h.http.answers.borrow_mut().push_back(Ok(202));
         let j = job("residentialSwitchMatchRequest", 0);
-        let (shard, recipient) = j.placement(h.settings.outbox_shards);
-        block_on(h.outbox.put(&shard, &recipient, &j.message_id, &j.to_json(), Some(POST), 0)).unwrap();
+        block_on(crate::common::broker::enqueue(&h, &j, 0, Some(POST))).unwrap();
         assert_eq!(block_on(run(&h, &j, None)).unwrap(), Finished::Delivered);
         assert_eq!(h.http.sent.borrow()[0].body, POST);
         assert!(h.outbox.0.borrow().is_empty());
@@ -194,8 +193,7 @@ mod engine_tests {
         let h = host(Some(open("https://cp.example/letterbox/v2/post")));
         h.http.answers.borrow_mut().push_back(Ok(500));
         let first = job("residentialSwitchMatchRequest", 0);
-        let (shard, recipient) = first.placement(h.settings.outbox_shards);
-        block_on(h.outbox.put(&shard, &recipient, "m-1", &first.to_json(), Some(POST), 0)).unwrap();
+        block_on(crate::common::broker::enqueue(&h, &first, 0, Some(POST))).unwrap();
         let Finished::Retrying(delay) = block_on(run(&h, &first, Some(POST.to_vec()))).unwrap() else { panic!("retried") };
         assert!((1..=2).contains(&delay));
         let entry = h.outbox.0.borrow().get("m-1").cloned().expect("the retry replaced the entry");

@@ -91,3 +91,8 @@ pub fn dip_status_webhook(recipient: &str) -> String {
 pub fn dip_status_limits(recipient: &str) -> String {
     format!("dip/status-limits/{recipient}")
 }
+
+/// A dead-lettered DIP copy's record (data, not configuration).
+pub fn dip_dead_letter(id: &str) -> String {
+    format!("dip-dead-letter/{id}")
+}
