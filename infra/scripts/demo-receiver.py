@@ -51,8 +51,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             try:
                 doc = json.loads(body)
                 if isinstance(doc, list):
-                    d0 = doc[0]["payload"]["CommonBlock"]["D0"]
+                    common = doc[0]["payload"]["CommonBlock"]
+                    d0 = common["D0"]
                     line = f'publication {d0["publicationID"]} {d0["transactionID"]} ({len(doc)} message(s))'
+                    # The workflow's correlation ID (DSD002 8.12.4): made by the hub in D0, or
+                    # carried by the sender in S1 on a response.
+                    for name, value in (("initialCorrelationID", d0.get("initialCorrelationID")),
+                                        ("senderCorrelationID", common.get("S1", {}).get("senderCorrelationID"))):
+                        if value:
+                            line += f" {name} {value}"
                 else:
                     item = doc["messageArray"][0]
                     line = f'status {item["transactionID"]}: {item["message"]}'

@@ -20,7 +20,7 @@ ADMIN_TOKEN="${SWITCHYARD_ADMIN_TOKEN:-switchyard-demo-admin-token}"
 # for the hub itself (DIP ID 0000000000), which signs every DIP call it makes.
 DIP_DEMO="$DEV/dip-demo"
 log "making the DIP demo certificates in $DIP_DEMO"
-cargo run -q --release -p dip-pki -- demo "$DIP_DEMO" 1000000001 1000000002 1000000003 1000000009 0000000000 ||
+cargo run -q --release -p dip-pki -- demo "$DIP_DEMO" 1000000001 1000000002 1000000003 1000000004 1000000005 1000000009 0000000000 ||
   { echo "making the DIP demo certificates failed" >&2; exit 1; }
 one_line() { awk 'NF { printf "%s\\n", $0 }' "$1"; }
 { cat "$DEV/dev-secrets.env"
@@ -78,8 +78,9 @@ if [ -f "$DIP_SPEC/SubmitEvents-unresolved.yaml" ]; then
     python3 -c 'import json,sys; print(json.dumps({"certificatePem": open(sys.argv[1]).read()}))' "$DIP_DEMO/ca.pem" |
       admin PUT /dip/trust-anchors/demo-ca --data-binary @- ||
     { echo "loading the DIP demo failed" >&2; exit 1; }
-  dip_info="  DIP                   demo participants 1000000001 (SDS) 1000000002 (SUP) 1000000003 (LDSO); keys in
-                        infra/seed/demo-dip.json, signing keys and certificates in $DIP_DEMO"
+  dip_info="  DIP                   demo participants 1000000001 (SDS) 1000000002 (SUP) 1000000003 (LDSO)
+                        1000000004 (MSS) 1000000005 (REGS); keys in infra/seed/demo-dip.json,
+                        signing keys and certificates in $DIP_DEMO"
 fi
 
 cat <<INFO

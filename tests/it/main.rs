@@ -4,6 +4,7 @@ mod e2e_admin;
 mod e2e_bad_input;
 mod e2e_degraded;
 mod e2e_dip_admin;
+mod e2e_dip_flow;
 mod e2e_dip_mams;
 mod e2e_dip_send;
 mod e2e_dip_signatures;
