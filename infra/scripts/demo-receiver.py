@@ -47,26 +47,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             print(f"{time.strftime('%H:%M:%S')} letterbox {rcpid}: {line}", flush=True)
             return self._reply(202)
         if path.startswith("/dip/"):
-            # A DIP webhook (publications or status messages) registered as http://.../dip/<who>.
+            # A DIP webhook (publications or status messages) registered as http://.../dip/<who>:
+            # a call is a JSON array (DIPMessageEgressArray or StandardResponseArray), one line
+            # per message in it.
+            lines = []
             try:
                 doc = json.loads(body)
-                if isinstance(doc, list):
-                    common = doc[0]["payload"]["CommonBlock"]
-                    d0 = common["D0"]
-                    line = f'publication {d0["publicationID"]} {d0["transactionID"]} ({len(doc)} message(s))'
-                    # The workflow's correlation ID (DSD002 8.12.4): made by the hub in D0, or
-                    # carried by the sender in S1 on a response.
-                    for name, value in (("initialCorrelationID", d0.get("initialCorrelationID")),
-                                        ("senderCorrelationID", common.get("S1", {}).get("senderCorrelationID"))):
-                        if value:
-                            line += f" {name} {value}"
-                else:
-                    item = doc["messageArray"][0]
-                    line = f'status {item["transactionID"]}: {item["message"]}'
+                for item in doc:
+                    if "payload" in item:
+                        common = item["payload"]["CommonBlock"]
+                        d0 = common["D0"]
+                        line = f'publication {d0["publicationID"]} {d0["transactionID"]}'
+                        # The workflow's correlation ID (DSD002 8.12.4): made by the hub in D0, or
+                        # carried by the sender in S1 on a response.
+                        for name, value in (("initialCorrelationID", d0.get("initialCorrelationID")),
+                                            ("senderCorrelationID", common.get("S1", {}).get("senderCorrelationID"))):
+                            if value:
+                                line += f" {name} {value}"
+                    else:
+                        line = f'status {item["transactionID"]}: {item["message"]}'
+                    lines.append(line)
             except Exception:
-                line = f"{len(body)} bytes"
+                lines = [f"{len(body)} bytes"]
             signed = "signed" if self.headers.get("x-dip-signature") else "UNSIGNED"
-            print(f"{time.strftime('%H:%M:%S')} dip {path[5:]}: {line} [{signed}]", flush=True)
+            for line in lines:
+                print(f"{time.strftime('%H:%M:%S')} dip {path[5:]}: {line} [{signed}]", flush=True)
             return self._reply(201)
         self._reply(404)
 

@@ -4,6 +4,8 @@ mod e2e_admin;
 mod e2e_bad_input;
 mod e2e_degraded;
 mod e2e_dip_admin;
+mod e2e_dip_dead_letter;
+mod e2e_dip_delivery;
 mod e2e_dip_flow;
 mod e2e_dip_mams;
 mod e2e_dip_send;

@@ -109,13 +109,22 @@ impl Dip {
     }
 
     pub fn post_signed_with(&self, party: &Party, certificate_pem: &str, path: &str, body: &[u8]) -> Resp {
-        let url = hub().url(path);
-        let signed = dip_pki::sign(&party.key_pem, certificate_pem, "POST", &url, body, now_ms());
-        let mut headers: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        headers.push(("x-api-key", &party.api_key));
-        headers.push(("content-type", "application/json"));
-        call("POST", &url, &headers, body)
+        post_signed(hub(), party, certificate_pem, path, body)
     }
+}
+
+/// `POST path` to hub `h` as `party` sends it: its API key and a fresh signature.
+pub fn post_to(h: &Hub, party: &Party, path: &str, body: &[u8]) -> Resp {
+    post_signed(h, party, &party.certificate_pem, path, body)
+}
+
+fn post_signed(h: &Hub, party: &Party, certificate_pem: &str, path: &str, body: &[u8]) -> Resp {
+    let url = h.url(path);
+    let signed = dip_pki::sign(&party.key_pem, certificate_pem, "POST", &url, body, now_ms());
+    let mut headers: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    headers.push(("x-api-key", &party.api_key));
+    headers.push(("content-type", "application/json"));
+    call("POST", &url, &headers, body)
 }
 
 /// A valid message of (channel, event) from `sender` in `role`, generated from the catalogue's

@@ -68,6 +68,11 @@ fn random_hex(n: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The suite hub's DIP delivery settings (a hub given by SWITCHYARD_BASE_URL must use them too).
+pub const SUITE_MAX_RETRY_WAIT_SECS: u32 = 2;
+pub const SUITE_CIRCUIT_FAILURES: u32 = 3;
+pub const SUITE_CIRCUIT_COOLDOWN_SECS: u32 = 4;
+
 fn start_shared() -> Hub {
     let dir = std::env::temp_dir().join(format!("switchyard-it-{}-{}", std::process::id(), random_hex(4)));
     let signing_key_pem = test_signing_key_pem();
@@ -81,6 +86,11 @@ fn start_shared() -> Hub {
         signing_key_setting(&signing_key_pem),
         ("SWITCHYARD_ENABLE_SIGNING_TEST", "true".into()),
         ("SWITCHYARD_SIGNING_CERTIFICATE", certificate.trim().replace('\n', "\\n")),
+        // DIP delivery at test speed: retries at most SUITE_MAX_RETRY_WAIT_SECS apart, circuits
+        // open after SUITE_CIRCUIT_FAILURES failures for SUITE_CIRCUIT_COOLDOWN_SECS.
+        ("SWITCHYARD_DIP_MAX_RETRY_WAIT_SECS", SUITE_MAX_RETRY_WAIT_SECS.to_string()),
+        ("SWITCHYARD_CIRCUIT_FAILURES", SUITE_CIRCUIT_FAILURES.to_string()),
+        ("SWITCHYARD_CIRCUIT_COOLDOWN_SECS", SUITE_CIRCUIT_COOLDOWN_SECS.to_string()),
     ];
     let process = HubProcess::start(&dir, &admin_token, &extra);
     PGID.store(process.pgid, Ordering::SeqCst);
@@ -135,26 +145,15 @@ impl HubProcess {
 
     /// Stages the configs without starting the hub.
     pub fn stage(dir: &Path, admin_token: &str, extra: &[(&str, String)]) -> HubProcess {
-        let root = root();
         std::fs::create_dir_all(dir).expect("temp dir");
-        let mut vars = format!(
-            "SWITCHYARD_TOKEN_SECRET={}\nSWITCHYARD_SEAL_KEY={}\nSWITCHYARD_ADMIN_TOKEN={admin_token}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\n",
-            random_hex(32),
-            random_hex(32),
-        );
-        for (k, v) in extra {
-            vars.push_str(&format!("{k}={v}\n"));
-        }
-        let vars_file = dir.join("test.vars");
-        std::fs::write(&vars_file, vars).expect("vars file");
-        let staged = Command::new(root.join("infra/scripts/stage.sh"))
-            .arg(dir.join("configs"))
-            .arg(&vars_file)
-            .output()
-            .expect("infra/scripts/stage.sh");
-        assert!(staged.status.success(), "stage.sh: {}", String::from_utf8_lossy(&staged.stderr));
-        let configs = String::from_utf8_lossy(&staged.stdout).split_whitespace().map(String::from).collect();
+        let configs = stage_configs(dir, admin_token, extra);
         HubProcess { base: String::new(), log: dir.join("wrangler.log"), pgid: 0, dir: dir.to_path_buf(), configs, child: None }
+    }
+
+    /// Stages the configs again with other settings, keeping the state directory (stop the hub
+    /// first; [`HubProcess::spawn`] then starts it on the same state).
+    pub fn restage(&mut self, admin_token: &str, extra: &[(&str, String)]) {
+        self.configs = stage_configs(&self.dir, admin_token, extra);
     }
 
     /// (Re)starts the hub on a free port with the same state directory. A port can be taken
@@ -251,6 +250,26 @@ impl Drop for HubProcess {
         self.kill_hard();
         remove_unless_kept(&self.dir);
     }
+}
+
+/// Writes the settings file and the staged wrangler configs into `dir`; returns the configs.
+fn stage_configs(dir: &Path, admin_token: &str, extra: &[(&str, String)]) -> Vec<String> {
+    // The secrets are made once per state directory: a restaged hub still opens what it sealed.
+    let secrets_file = dir.join("secrets");
+    let secrets = std::fs::read_to_string(&secrets_file).unwrap_or_else(|_| {
+        let s = format!("SWITCHYARD_TOKEN_SECRET={}\nSWITCHYARD_SEAL_KEY={}\n", random_hex(32), random_hex(32));
+        std::fs::write(&secrets_file, &s).expect("secrets file");
+        s
+    });
+    let mut vars = format!("{secrets}SWITCHYARD_ADMIN_TOKEN={admin_token}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\n");
+    for (k, v) in extra {
+        vars.push_str(&format!("{k}={v}\n"));
+    }
+    let vars_file = dir.join("test.vars");
+    std::fs::write(&vars_file, vars).expect("vars file");
+    let staged = Command::new(root().join("infra/scripts/stage.sh")).arg(dir.join("configs")).arg(&vars_file).output().expect("infra/scripts/stage.sh");
+    assert!(staged.status.success(), "stage.sh: {}", String::from_utf8_lossy(&staged.stderr));
+    String::from_utf8_lossy(&staged.stdout).split_whitespace().map(String::from).collect()
 }
 
 /// True once the hub's gateway answers: its spec 404 (or 500) body, not just any HTTP
