@@ -1,6 +1,6 @@
 # Switchyard. `make dev` runs the hub locally with the demo configuration; `make test` runs
 # every test. Both install what is missing first (pinned versions, skipped when present).
-.PHONY: dev test build tools clean bench load crash-test fuzz
+.PHONY: dev test build tools clean bench load bench-dip-delivery crash-test fuzz
 
 tools:
 	@infra/scripts/tools.sh
@@ -23,6 +23,11 @@ bench: build
 # OTS load and latency at increasing rates (loopback only, bounded) -> docs/benchmarks.md.
 load: build
 	@python3 infra/bench/loadrun.py
+
+# DIP delivery: messages and webhook calls/s, ingress-to-webhook p50/p90/p99 at 100 and 500
+# msg/s offered in batches of 10, against the DIP NFR (loopback only, bounded) -> docs/benchmarks.md.
+bench-dip-delivery: build
+	@python3 infra/bench/dip_delivery.py
 
 # SIGKILL the hub mid-stream, restart it, prove no acknowledged message is lost (also in make test).
 crash-test: build

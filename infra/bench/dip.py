@@ -26,6 +26,9 @@ import load as load_mod
 SPEC = os.environ.get("SWITCHYARD_DIP_SPEC", os.path.join(ROOT, "..", "shared", "specs", "dip-api"))
 RELEASE = os.path.join(ROOT, "target", "release")
 SENDER, SENDER_KEY = "1000000001", None
+RECIPIENTS = ("1000000002", "1000000003")  # the demo supplier (MAMS names it for MPAN) and LDSO (always)
+HUB = "0000000000"  # the hub's own DIP ID: it signs its calls as it
+MPAN = "1900000000001"
 
 
 def run(*cmd, **kw):
@@ -37,6 +40,59 @@ def admin(base, token, method, path, body):
     req = urllib.request.Request(base + "/admin/v1" + path, data=data, method=method,
                                  headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
     return urllib.request.urlopen(req, timeout=60).read()
+
+
+def key_of(seed, dip_id):
+    """A demo participant's primary API key, from the DIP seed."""
+    return next(p["keys"]["primary"] for p in seed["dip"]["participants"] if p["DIPID"] == dip_id)
+
+
+def demo_pki():
+    """A demo CA and certificates for the sender, the recipients and the hub (which signs its
+    calls with a key and certificate of its own), in a new temporary directory."""
+    pki = tempfile.mkdtemp(prefix="switchyard-dip-pki-")
+    run(os.path.join(RELEASE, "dip-pki"), "demo", pki, SENDER, *RECIPIENTS, HUB)
+    return pki
+
+
+def dip_hub(runner, pki, seed):
+    """A hub as `make dev` runs it (loadrun.own_hub: fresh state, the demo seed), signing with
+    the demo PKI's hub certificate, with the catalogue imported from SPEC, the DIP seed applied
+    and the demo CA trusted. Returns (process, base URL, admin token, temporary directory, the
+    catalogue's path in it)."""
+    one_line = lambda path: open(path).read().strip().replace("\n", "\\n")
+    proc, base, token, tmp, _ = own_hub(runner, {"SWITCHYARD_SIGNING_KEY": one_line(os.path.join(pki, f"{HUB}.key.pem")),
+                                                 "SWITCHYARD_SIGNING_CERTIFICATE": one_line(os.path.join(pki, f"{HUB}.cert.pem"))})
+    try:
+        catalogue = os.path.join(tmp, "catalogue.json")
+        run(os.path.join(RELEASE, "dip-catalogue"), "--spec", SPEC, "--out", catalogue)
+        admin(base, token, "PUT", "/dip/catalogue", open(catalogue, "rb").read())
+        admin(base, token, "POST", "/apply", json.dumps(seed).encode())
+        admin(base, token, "PUT", "/dip/trust-anchors/bench", {"certificatePem": open(os.path.join(pki, "ca.pem")).read()})
+        return proc, base, token, tmp, catalogue
+    except BaseException:
+        stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def register_webhook(base, pki, seed, recipient, url, tmp, limits=None):
+    """Registers `url` as `recipient`'s publication webhook on IF-021, signed by the recipient."""
+    registration = os.path.join(tmp, f"registration-{recipient}.json")
+    with open(registration, "w") as f:
+        json.dump({"callbackURL": url, **(limits or {})}, f)
+    out = run(os.path.join(RELEASE, "dip-pki"), "send", pki, recipient, key_of(seed, recipient),
+              f"{base}/dip-channel/IF-021/pubconfig/{recipient}", registration)
+    assert out.startswith("201"), out
+
+
+def if021_message(catalogue, tmp):
+    """An IF-021 ActivePower message of SENDER for MPAN (its supplier known to the demo MAMS)."""
+    message = os.path.join(tmp, "message.json")
+    with open(message, "w") as f:
+        f.write(run(os.path.join(RELEASE, "dip-message"), catalogue, "IF-021", "ActivePower", SENDER, "SDS",
+                    f'/CommonBlock/M0/MPANCore="{MPAN}"'))
+    return message
 
 
 def load(base, path, message, pki, batch, connections, seconds, cpu, broken=False):
@@ -56,39 +112,21 @@ def main():
     seconds = float(os.environ.get("DIP_BENCH_SECONDS", "8"))
     run("cargo", "build", "-q", "--release", "-p", "dip-catalogue", "-p", "dip-pki")
     seed = json.load(open(os.path.join(ROOT, "infra/seed/demo-dip.json")))
-    SENDER_KEY = next(p["keys"]["primary"] for p in seed["dip"]["participants"] if p["DIPID"] == SENDER)
+    SENDER_KEY = key_of(seed, SENDER)
     runner = runner_of_env()
     noop = yardstick(runner, 3)
-    # The demo PKI first: the hub signs its calls with a key and certificate of its own.
-    pki = tempfile.mkdtemp(prefix="switchyard-dip-pki-")
-    recipients = ("1000000002", "1000000003")  # the demo supplier (MAMS) and LDSO (always)
-    run(os.path.join(RELEASE, "dip-pki"), "demo", pki, SENDER, *recipients, "0000000000")
-    one_line = lambda path: open(path).read().strip().replace("\n", "\\n")
-    proc, base, token, tmp, _ = own_hub(runner, {"SWITCHYARD_SIGNING_KEY": one_line(os.path.join(pki, "0000000000.key.pem")),
-                                                 "SWITCHYARD_SIGNING_CERTIFICATE": one_line(os.path.join(pki, "0000000000.cert.pem"))})
+    pki = demo_pki()
+    proc, base, token, tmp, catalogue = dip_hub(runner, pki, seed)
     try:
-        catalogue = os.path.join(tmp, "catalogue.json")
-        run(os.path.join(RELEASE, "dip-catalogue"), "--spec", SPEC, "--out", catalogue)
         native = {name: json.loads(run(os.path.join(RELEASE, "dip-validate-bench"), catalogue, ch, ev, n))
                   for name, ch, ev, n in [("IF-021 ActivePower", "IF-021", "ActivePower", "2000"),
                                           ("REP-900 DUoSSupplierInvData (largest schema)", "REP-900", "DUoSSupplierInvData", "2000")]}
-        admin(base, token, "PUT", "/dip/catalogue", open(catalogue, "rb").read())
-        admin(base, token, "POST", "/apply", json.dumps(seed).encode())
-        admin(base, token, "PUT", "/dip/trust-anchors/bench", {"certificatePem": open(os.path.join(pki, "ca.pem")).read()})
         # The recipients' publication webhooks answer at once: deliveries finish, as in a
         # steady state, instead of waiting (and retrying) for a webhook.
         receiver = load_mod.Receiver()
-        registration = os.path.join(tmp, "registration.json")
-        with open(registration, "w") as f:
-            json.dump({"callbackURL": receiver.url()}, f)
-        for r in recipients:
-            key = next(p["keys"]["primary"] for p in seed["dip"]["participants"] if p["DIPID"] == r)
-            out = run(os.path.join(RELEASE, "dip-pki"), "send", pki, r, key, f"{base}/dip-channel/IF-021/pubconfig/{r}", registration)
-            assert out.startswith("201"), out
-        message = os.path.join(tmp, "message.json")
-        with open(message, "w") as f:
-            f.write(run(os.path.join(RELEASE, "dip-message"), catalogue, "IF-021", "ActivePower", SENDER, "SDS",
-                        '/CommonBlock/M0/MPANCore="1900000000001"'))
+        for r in RECIPIENTS:
+            register_webhook(base, pki, seed, r, receiver.url(), tmp)
+        message = if021_message(catalogue, tmp)
         cpu = CpuProbe(proc.pid)
         load(base, "/validate/IF-021/ActivePower", message, pki, 1, 2, 2, cpu)  # warm-up
         v1 = load(base, "/validate/IF-021/ActivePower", message, pki, 1, 4, seconds, cpu)
