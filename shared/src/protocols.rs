@@ -86,6 +86,12 @@ impl Rules for Payload {
             Payload::Dip(p) => p.sign(host, request).await,
         }
     }
+    fn attempt_timeout_ms(&self) -> u32 {
+        match self {
+            Payload::Ots(p) => p.attempt_timeout_ms(),
+            Payload::Dip(p) => p.attempt_timeout_ms(),
+        }
+    }
     fn holds_until_registered(&self) -> bool {
         match self {
             Payload::Ots(p) => p.holds_until_registered(),

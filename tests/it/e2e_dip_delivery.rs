@@ -15,7 +15,7 @@ use switchyard_tests::hub::{SUITE_CIRCUIT_COOLDOWN_SECS, SUITE_CIRCUIT_FAILURES}
 use switchyard_tests::receiver::Arrival;
 use switchyard_tests::{hub, Receiver};
 
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(45);
 
 fn register(h: &switchyard_tests::hub::Hub, party: &Party, path: &str, body: Value) {
     let r = post_to(h, party, path, &serde_json::to_vec(&body).unwrap());
@@ -281,10 +281,11 @@ fn e2e_dip_busy_or_absent_recipients_are_retried() {
         register(h, p, &pubconfig(p), json!({ "callbackURL": rx.url("/p") }));
         receivers.push((code.to_string(), rx));
     }
-    // A recipient that does not answer within the hub's 3 s, then does.
+    // A recipient that does not answer within the hub's 10 s (dip::delivery::ATTEMPT_TIMEOUT_MS),
+    // then does.
     let slow = Receiver::start();
     slow.answer_with(201);
-    slow.delay_answers(Duration::from_secs(5));
+    slow.delay_answers(Duration::from_millis(switchyard_core::dip::delivery::ATTEMPT_TIMEOUT_MS as u64 + 1500));
     register(h, &recipients[busy.len()], &pubconfig(&recipients[busy.len()]), json!({ "callbackURL": slow.url("/p") }));
     // A recipient whose port refuses connections until it registers a working webhook.
     let refusing = switchyard_tests::receiver::RefusingPort::new();

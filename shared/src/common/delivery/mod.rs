@@ -10,7 +10,8 @@
 //! - every attempt pushes the same archived bytes;
 //! - no call goes to an address the rules in [`outbound`] refuse; an endpoint or token URL
 //!   that is refused ends the job as [`Ending::NoRoute`];
-//! - one attempt never takes longer than [`ATTEMPT_TIMEOUT_MS`];
+//! - one attempt never takes longer than its protocol's timeout ([`ATTEMPT_TIMEOUT_MS`] unless
+//!   the protocol says otherwise);
 //! - after a call fails, the rest of its group waits with it (no hammering of a dead
 //!   endpoint), and a protocol's circuit breaker ([`breaker`]) keeps every call from an
 //!   endpoint that keeps failing until a probe finds it working.
@@ -144,6 +145,10 @@ pub trait Rules: Addressed + Clone + Serialize + DeserializeOwned {
     /// The body of one call carrying `items`: unless a protocol combines them, the one item.
     fn combine(&self, items: &[&[u8]]) -> Vec<u8> {
         items.first().map(|i| i.to_vec()).unwrap_or_default()
+    }
+    /// How long one call may take before it counts as unanswered.
+    fn attempt_timeout_ms(&self) -> u32 {
+        ATTEMPT_TIMEOUT_MS
     }
     /// How much one call to the recipient may carry.
     async fn limits(&self, _host: &impl Host) -> PortResult<Limits> {
@@ -339,12 +344,15 @@ struct Breaker {
     policy: BreakerPolicy,
     shard: String,
     key: String,
+    /// How long a probe may be out before another may go.
+    probe_ms: u64,
 }
 
 impl Breaker {
     async fn open<P: Rules>(host: &impl Host, job: &Job<P>, endpoint_key: &str) -> PortResult<Option<Breaker>> {
         let settings = host.settings();
-        Ok(job.payload.breaker(settings).map(|policy| Breaker { policy, shard: job.placement(settings.outbox_shards).0, key: format!("circuit/{endpoint_key}") }))
+        let probe_ms = job.payload.attempt_timeout_ms() as u64 * 2;
+        Ok(job.payload.breaker(settings).map(|policy| Breaker { policy, shard: job.placement(settings.outbox_shards).0, key: format!("circuit/{endpoint_key}"), probe_ms }))
     }
 
     async fn load(&self, host: &impl Host) -> PortResult<Circuit> {
@@ -358,7 +366,7 @@ impl Breaker {
 
     async fn admit(&self, host: &impl Host) -> PortResult<Admit> {
         let now = self.load(host).await?;
-        let (admit, next) = breaker::admit(now, host.now_ms(), ATTEMPT_TIMEOUT_MS as u64 * 2);
+        let (admit, next) = breaker::admit(now, host.now_ms(), self.probe_ms);
         if next != now {
             self.save(host, next).await?;
         }
@@ -405,7 +413,7 @@ async fn call<P: Rules>(host: &impl Host, job: &Job<P>, ep: &Endpoint, body: &[u
     for refresh in [false, true] {
         let Some(credential) = credential(host, job, ep, refresh).await? else { return Ok(None) };
         let req = job.payload.sign(host, job.payload.push(&ep.url, body, &credential)).await?;
-        let result = host.http()?.send(req, ATTEMPT_TIMEOUT_MS).await;
+        let result = host.http()?.send(req, job.payload.attempt_timeout_ms()).await;
         // A 401 from a recipient we authenticate to with OAuth2 may mean it revoked our
         // cached token: fetch a new one, try once more.
         if !refresh && result.as_ref().is_ok_and(|r| credentials::refresh_token_on(r.status, &ep.auth)) {
