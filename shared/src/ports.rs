@@ -59,6 +59,14 @@ pub trait Outbox {
     /// Records `entry` in `shard` (an entry keeps its payload when a later put gives none).
     /// Replaces an entry with the same id: a retry is a put with a later due time.
     async fn put(&self, shard: &str, entry: &OutboxEntry<'_>) -> PortResult<()>;
+    /// Records every entry in `shard` as [`Outbox::put`] does, in one exchange where the host
+    /// can (the jobs of one request for the recipients of one shard).
+    async fn put_many(&self, shard: &str, entries: &[OutboxEntry<'_>]) -> PortResult<()> {
+        for e in entries {
+            self.put(shard, e).await?;
+        }
+        Ok(())
+    }
     async fn remove(&self, shard: &str, message_id: &str) -> PortResult<()>;
     /// Makes `shard` push what is due and re-arm its wake-up (the safety net after a restart).
     async fn resume(&self, shard: &str) -> PortResult<()>;
@@ -100,6 +108,15 @@ pub trait Archive {
 pub trait Unique {
     /// Records `key` with `value`; `false` (and nothing written) when it was already there.
     async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool>;
+    /// [`Unique::insert_if_absent`] for every entry, in order (of two entries with one key the
+    /// first is recorded), in as few exchanges as the host can: one answer per entry.
+    async fn insert_many(&self, entries: &[(String, Vec<u8>)]) -> PortResult<Vec<bool>> {
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            out.push(self.insert_if_absent(k, v).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// The address table: one record per meter point (DIP: an MPAN core's MAMS history, 7.5),

@@ -79,9 +79,11 @@ fn e2e_dip_egress_batches_by_count_and_by_size() {
     for rx in [&rx_count, &rx_size, &rx_tiny] {
         rx.answer_with(201);
     }
-    register(h, &by_count, &format!("/dip-channel/IF-031/pubconfig/{}", by_count.id), json!({ "callbackURL": rx_count.url("/p"), "maxMessageCount": 3 }));
     register(h, &by_size, &format!("/dip-channel/IF-031/pubconfig/{}", by_size.id), json!({ "callbackURL": rx_size.url("/p"), "maxPayloadSize": 4 }));
     register(h, &tiny, &format!("/dip-channel/IF-031/pubconfig/{}", tiny.id), json!({ "callbackURL": rx_tiny.url("/p"), "maxPayloadSize": 1 }));
+    // Registered last: by now the last request's messages have long been held too (a message
+    // waits 25 ms to share a call), so one release hands all seven out in their order.
+    register(h, &by_count, &format!("/dip-channel/IF-031/pubconfig/{}", by_count.id), json!({ "callbackURL": rx_count.url("/p"), "maxMessageCount": 3 }));
 
     // By count: 7 held messages leave as 3 + 3 + 1, in the order their requests arrived.
     delivered(&rx_count, &all);

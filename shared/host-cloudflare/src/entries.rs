@@ -137,20 +137,25 @@ pub async fn rate_limiter_fetch(state: &State, mut req: Request) -> worker::Resu
     })
 }
 
-/// The unique-key object's request: 201 when the key was absent and is now recorded, 409
-/// when it was there. Get and put run without an await point between them that lets another
-/// request of this object in (Durable Object input gates), so the check-and-set is atomic.
+/// The unique-key object's request: a JSON array of `{key, value}`; the answer, a JSON array
+/// of booleans: `true` where the key was absent and is now recorded, in order (of two entries
+/// with one key, the first). The object runs one request at a time (SQLite statements run
+/// synchronously between its awaits), so each check-and-set is atomic.
 pub async fn unique_fetch(state: &State, mut req: Request) -> worker::Result<Response> {
-    let q: serde_json::Value = req.json().await?;
-    let (Some(key), Some(value)) = (q["key"].as_str(), q["value"].as_str()) else {
-        return Response::error("key and value are required", 400);
-    };
-    let storage = state.storage();
-    if storage.get::<String>(key).await.ok().flatten().is_some() {
-        return Ok(Response::empty()?.with_status(409));
+    use worker::SqlStorageValue as V;
+    let items: Vec<serde_json::Value> = req.json().await?;
+    let sql = state.storage().sql();
+    sql.exec("CREATE TABLE IF NOT EXISTS unique_keys (k TEXT PRIMARY KEY, v TEXT NOT NULL)", None)?;
+    let mut answers = Vec::with_capacity(items.len());
+    for item in &items {
+        let (Some(key), Some(value)) = (item["key"].as_str(), item["value"].as_str()) else {
+            return Response::error("each item needs key and value", 400);
+        };
+        let cursor = sql.exec("INSERT INTO unique_keys (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO NOTHING", vec![V::from(key), V::from(value)])?;
+        // Rows written count the key's index too: none on a conflict.
+        answers.push(cursor.rows_written() > 0);
     }
-    storage.put(key, value.to_string()).await?;
-    Ok(Response::empty()?.with_status(201))
+    Response::from_json(&answers)
 }
 
 /// Ask `deliver` to sweep the outbox at most this often per gateway isolate.

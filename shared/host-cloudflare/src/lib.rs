@@ -262,25 +262,54 @@ impl Archive for CfArchive {
     }
 }
 
-/// Insert-if-absent on a Durable Object: one object per key owns that key, and a Durable
-/// Object runs one storage operation sequence at a time, so of two concurrent inserts of a
-/// key exactly one sees it absent.
+/// Insert-if-absent on Durable Objects: the keys are spread over [`UNIQUE_SHARDS`] objects by
+/// a hash of the key, so one object owns each key, and a Durable Object runs one request at
+/// a time: of two concurrent inserts of a key exactly one finds it absent. A batch's keys go
+/// to their shards in one request each, at once.
 pub struct CfUnique(pub worker::ObjectNamespace);
 
-impl Unique for CfUnique {
-    async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool> {
+/// Objects the unique keys are spread over (a key's object never changes).
+pub const UNIQUE_SHARDS: u32 = 16;
+
+impl CfUnique {
+    async fn insert_in(&self, shard: &str, entries: &[(&str, &[u8])]) -> PortResult<Vec<bool>> {
         use base64::Engine;
-        let stub = self.0.id_from_name(key).map_err(port_err)?.get_stub().map_err(port_err)?;
-        let body = serde_json::json!({ "key": key, "value": base64::engine::general_purpose::STANDARD.encode(value) }).to_string();
+        let stub = self.0.id_from_name(shard).map_err(port_err)?.get_stub().map_err(port_err)?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let items: Vec<serde_json::Value> = entries.iter().map(|(k, v)| serde_json::json!({ "key": k, "value": b64.encode(v) })).collect();
         let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post).with_body(Some(body.into()));
+        init.with_method(worker::Method::Post).with_body(Some(serde_json::Value::Array(items).to_string().into()));
         let req = worker::Request::new_with_init("https://unique.internal/insert", &init).map_err(port_err)?;
         let mut resp = stub.fetch_with_request(req).await.map_err(port_err)?;
         match resp.status_code() {
-            201 => Ok(true),
-            409 => Ok(false),
+            200 => resp.json::<Vec<bool>>().await.map_err(port_err),
             s => Err(PortError::new(format!("unique store answered {s}: {}", resp.text().await.unwrap_or_default()))),
         }
+    }
+}
+
+impl Unique for CfUnique {
+    async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool> {
+        Ok(self.insert_many(&[(key.to_string(), value.to_vec())]).await?.first().copied().unwrap_or(false))
+    }
+
+    async fn insert_many(&self, entries: &[(String, Vec<u8>)]) -> PortResult<Vec<bool>> {
+        let mut by_shard: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+        for (k, (key, _)) in entries.iter().enumerate() {
+            let shard = switchyard_core::common::broker::shard_of(("unique", key), UNIQUE_SHARDS).replace("outbox", "unique");
+            by_shard.entry(shard).or_default().push(k);
+        }
+        let calls = by_shard.iter().map(|(shard, members)| async move {
+            let batch: Vec<(&str, &[u8])> = members.iter().map(|&k| (entries[k].0.as_str(), entries[k].1.as_slice())).collect();
+            self.insert_in(shard, &batch).await.map(|answers| (members, answers))
+        });
+        let mut out = vec![false; entries.len()];
+        for (members, answers) in futures_util::future::try_join_all(calls).await? {
+            for (&k, fresh) in members.iter().zip(answers) {
+                out[k] = fresh;
+            }
+        }
+        Ok(out)
     }
 }
 

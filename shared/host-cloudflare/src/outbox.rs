@@ -96,6 +96,30 @@ impl Outbox for CfOutbox {
         self.call(shard, "put", &headers, Some(body)).await.map(drop)
     }
 
+    async fn put_many(&self, shard: &str, entries: &[OutboxEntry<'_>]) -> PortResult<()> {
+        if let Some(local) = self.local_for(shard) {
+            for e in entries {
+                local.put(e, None).await.map_err(err)?;
+            }
+            return Ok(());
+        }
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let rows: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({ "recipient": e.recipient, "id": e.id, "job": e.job, "payload": e.payload.map(|p| b64.encode(p)),
+                    "due": e.due_at_ms, "group": e.group, "held": e.held })
+            })
+            .collect();
+        let mut headers = Vec::new();
+        let generation = crate::known_generation(&self.generation);
+        if let Some(g) = generation.as_deref() {
+            headers.push((crate::GENERATION_HEADER, g));
+        }
+        self.call(shard, "put-many", &headers, Some(serde_json::Value::Array(rows).to_string().into_bytes())).await.map(drop)
+    }
+
     async fn remove(&self, shard: &str, message_id: &str) -> PortResult<()> {
         if let Some(local) = self.local_for(shard) {
             return local.remove(message_id).map_err(err);
@@ -268,6 +292,11 @@ impl Shard {
                 let entry = OutboxEntry { recipient: &recipient, id: &id, job, payload, due_at_ms: due, group: group.as_deref(), held: held.as_deref() };
                 self.put(&entry, generation).await
             }
+            "/put-many" => {
+                let generation = h(crate::GENERATION_HEADER);
+                let rows: Vec<serde_json::Value> = req.json().await?;
+                self.put_many(&rows, generation).await
+            }
             "/remove" => self.remove(&text("x-id")),
             "/resume" => self.pump().await,
             "/release" => self.release(&text("x-held")).await,
@@ -323,6 +352,33 @@ impl Shard {
             }
             _ => self.pump().await,
         }
+    }
+
+    /// The rows of one request's jobs for this shard: written, then each handed out or woken
+    /// for as [`Shard::put`] would, with one alarm for the lot.
+    async fn put_many(&self, rows: &[serde_json::Value], generation: Option<String>) -> worker::Result<()> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let text = |r: &serde_json::Value, k: &str| r[k].as_str().map(str::to_string);
+        for r in rows {
+            let payload = match r["payload"].as_str() {
+                Some(p) => Some(b64.decode(p).map_err(|e| worker::Error::RustError(e.to_string()))?),
+                None => None,
+            };
+            let (recipient, id, job) = (text(r, "recipient").unwrap_or_default(), text(r, "id").unwrap_or_default(), text(r, "job").unwrap_or_default());
+            let (group, held) = (text(r, "group"), text(r, "held"));
+            let entry = OutboxEntry {
+                recipient: &recipient,
+                id: &id,
+                job: &job,
+                payload: payload.as_deref(),
+                due_at_ms: r["due"].as_u64().unwrap_or(0),
+                group: group.as_deref(),
+                held: held.as_deref(),
+            };
+            self.put(&entry, generation.clone()).await?;
+        }
+        Ok(())
     }
 
     fn remove(&self, id: &str) -> worker::Result<()> {

@@ -126,6 +126,49 @@ pub async fn accept<P: Addressed + Serialize + DeserializeOwned>(host: &impl Hos
     Ok(())
 }
 
+/// Records new jobs, each with the bytes it delivers, as [`enqueue`] does, with one outbox
+/// exchange per shard (at once). One result per job: its shard's.
+pub async fn enqueue_many<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, jobs: &[(&Job<P>, &[u8])]) -> Vec<PortResult<()>> {
+    let shards = host.settings().outbox_shards;
+    let now = host.now_ms();
+    // (shard, recipient, json, group) per job, then the jobs of each shard together.
+    let rows: Vec<(String, String, String, Option<String>)> = jobs
+        .iter()
+        .map(|(job, _)| {
+            let (shard, recipient) = job.placement(shards);
+            (shard, recipient, job.to_json(), job.payload.group())
+        })
+        .collect();
+    let mut by_shard: alloc::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (k, row) in rows.iter().enumerate() {
+        by_shard.entry(row.0.as_str()).or_default().push(k);
+    }
+    let outbox = match host.outbox() {
+        Ok(o) => o,
+        Err(e) => return jobs.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let puts = by_shard.iter().map(|(shard, members)| {
+        let entries: alloc::vec::Vec<OutboxEntry<'_>> = members
+            .iter()
+            .map(|&k| {
+                let (_, recipient, json, group) = &rows[k];
+                let linger = if group.is_some() { BATCH_LINGER_MS } else { 0 };
+                OutboxEntry { recipient, id: &jobs[k].0.message_id, job: json, payload: Some(jobs[k].1), due_at_ms: now + linger, group: group.as_deref(), held: None }
+            })
+            .collect();
+        async move { (members, outbox.put_many(shard, &entries).await) }
+    });
+    let mut out: alloc::vec::Vec<PortResult<()>> = jobs.iter().map(|_| Ok(())).collect();
+    for (members, result) in futures_util::future::join_all(puts).await {
+        if let Err(e) = result {
+            for &k in members {
+                out[k] = Err(e.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Keeps `job` (unchanged) until `until_ms`, or until [`release`] names `held` first.
 pub async fn hold<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, held: &str, until_ms: u64) -> PortResult<()> {
     put(host, job, None, until_ms, job.payload.group().as_deref(), Some(held)).await
@@ -176,8 +219,9 @@ pub mod sql {
          grp = excluded.grp, held = excluded.held";
     /// (now, limit) -> (id, recipient, due_at, grp), the earliest first (then in arrival order).
     pub const DUE: &str = "SELECT id, recipient, due_at, grp FROM outbox WHERE due_at <= ?1 ORDER BY due_at, rowid LIMIT ?2";
-    /// (grp, now, limit) -> (id, payload bytes): a group's due jobs, the earliest first.
-    pub const GROUP_DUE: &str = "SELECT id, length(payload) FROM outbox WHERE grp = ?1 AND due_at <= ?2 ORDER BY due_at, rowid LIMIT ?3";
+    /// (grp, now, limit) -> (id, payload bytes): a group's due jobs in their order of arrival
+    /// (a retry or a release keeps a job's place).
+    pub const GROUP_DUE: &str = "SELECT id, length(payload) FROM outbox WHERE grp = ?1 AND due_at <= ?2 ORDER BY rowid LIMIT ?3";
     /// (now) -> (due_at): the wake-up the earliest job not yet due asks for.
     pub const NEXT: &str = "SELECT due_at FROM outbox WHERE due_at > ?1 ORDER BY due_at LIMIT 1";
     /// (id) -> (job, payload).

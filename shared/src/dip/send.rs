@@ -148,45 +148,71 @@ async fn send<P: Carries>(host: &impl Host, req: &HttpRequest, channel: &str) ->
     } else {
         Default::default()
     };
-    // Messages with different senderUniqueReferences are independent: they are taken
-    // concurrently; copies of one reference in order, so the first of them is the one created.
     let headers: Vec<Header> = payloads.iter().map(Header::of).collect();
-    let mut groups: alloc::collections::BTreeMap<Option<String>, Vec<(usize, Value)>> = Default::default();
-    for (i, payload) in payloads.drain(..).enumerate() {
-        groups.entry(headers[i].sender_unique_reference.clone()).or_default().push((i, payload));
-    }
     let (config, sender, participants, headers) = (&channel_config, sender.as_ref(), &participants, &headers);
-    let outcomes: Vec<Vec<(usize, PortResult<Result<(String, Option<String>), Msg>>)>> = stream::iter(groups.into_values())
-        .map(|group| async move {
-            let mut done = Vec::with_capacity(group.len());
-            for (i, mut payload) in group {
-                done.push((i, accept::<P>(host, channel, config, owner, sender, participants, &headers[i], &mut payload).await));
-            }
-            done
-        })
+
+    // 1. Each message's checks and addressing, at once.
+    let mut prepared: Vec<(usize, PortResult<Result<Prepared, Msg>>)> = stream::iter(payloads.iter().enumerate())
+        .map(|(i, payload)| async move { (i, prepare(host, channel, config, owner, sender, participants, &headers[i], payload).await) })
         .buffer_unordered(MESSAGES_IN_FLIGHT)
         .collect()
         .await;
-    let mut items: Vec<Option<Item>> = (0..headers.len()).map(|_| None).collect();
-    for (i, outcome) in outcomes.into_iter().flatten() {
-        let header = &headers[i];
-        // The host failed for this message alone: it was not created (MSG1000), and the
-        // others keep their answers, so no created message goes unreported.
-        let outcome = outcome.unwrap_or_else(|e| {
-            host.log_error(&alloc::format!("dip send: a message on {channel} was not stored: {}", e.0));
-            Err(Msg::ProcessingFailed)
-        });
-        items[i] = Some(match outcome {
-            Ok((transaction_id, correlation_id)) => {
-                let mut item = Item::new(header, owner, hub, received_ms, Msg::Success);
-                item.transaction_id = Some(transaction_id);
-                item.correlation_id = correlation_id;
-                item
+    prepared.sort_by_key(|(i, _)| *i);
+    let mut outcomes: Vec<PortResult<Result<Prepared, Msg>>> = prepared.into_iter().map(|(_, p)| p).collect();
+
+    // 2. The senderUniqueReferences claimed together, in the batch's order (strongly
+    //    consistent: of two copies, in one batch or two requests, the first is accepted).
+    let claiming: Vec<usize> = (0..outcomes.len()).filter(|&i| matches!(outcomes[i], Ok(Ok(_)))).collect();
+    let entries: Vec<(String, Vec<u8>)> = claiming
+        .iter()
+        .filter_map(|&i| match &outcomes[i] {
+            Ok(Ok(p)) => Some((p.unique_key.clone(), p.transaction_id.as_bytes().to_vec())),
+            _ => None,
+        })
+        .collect();
+    if !entries.is_empty() {
+        match host.unique()?.insert_many(&entries).await {
+            Ok(claimed) => {
+                for (&i, fresh) in claiming.iter().zip(claimed) {
+                    if !fresh {
+                        outcomes[i] = Ok(Err(Msg::SenderUniqueReferenceDuplicated));
+                    }
+                }
             }
-            Err(msg) => Item::new(header, owner, hub, received_ms, msg),
-        });
+            Err(e) => {
+                for &i in &claiming {
+                    outcomes[i] = Err(e.clone());
+                }
+            }
+        }
     }
-    let items: Vec<Item> = items.into_iter().flatten().collect();
+
+    // 3. The claimed messages made durable: archived, then their jobs in the outbox, one
+    //    exchange per shard. A message is created only once both are stored.
+    let stored = store_claimed::<P>(host, channel, config, &mut payloads, headers, &mut outcomes).await;
+    let items: Vec<Item> = outcomes
+        .into_iter()
+        .zip(stored)
+        .enumerate()
+        .map(|(i, (outcome, stored))| {
+            let header = &headers[i];
+            // The host failed for this message alone: it was not created (MSG1000), and the
+            // others keep their answers, so no created message goes unreported.
+            let outcome = outcome.and_then(|o| stored.map(|_| o)).unwrap_or_else(|e| {
+                host.log_error(&alloc::format!("dip send: a message on {channel} was not stored: {}", e.0));
+                Err(Msg::ProcessingFailed)
+            });
+            match outcome {
+                Ok(p) => {
+                    let mut item = Item::new(header, owner, hub, received_ms, Msg::Success);
+                    item.transaction_id = Some(p.transaction_id);
+                    item.correlation_id = p.initial_correlation_id.or_else(|| header.sender_correlation_id.clone());
+                    item
+                }
+                Err(msg) => Item::new(header, owner, hub, received_ms, msg),
+            }
+        })
+        .collect();
     Ok(answer(ingest::response(&items, host.now_ms())))
 }
 
@@ -194,10 +220,19 @@ fn answer((status, body): (u16, Value)) -> HttpResponse {
     HttpResponse::json(status, &body)
 }
 
-/// One schema-valid message: its checks in 9.2.2's order, then durable. `Ok(Err(msg))` is the
-/// message's refusal; `Err` a host failure (the request answers 500).
+/// A message that passed its checks and addressing, ready to be claimed and stored.
+struct Prepared {
+    transaction_id: String,
+    transaction_ms: u64,
+    resolved: addressing::Resolved,
+    initial_correlation_id: Option<String>,
+    unique_key: String,
+}
+
+/// One schema-valid message's checks in 9.2.2's order, then its addressing. `Ok(Err(msg))` is
+/// the message's refusal; `Err` a host failure.
 #[allow(clippy::too_many_arguments)]
-async fn accept<P: Carries>(
+async fn prepare(
     host: &impl Host,
     channel: &str,
     channel_config: &config::ChannelConfig,
@@ -205,8 +240,8 @@ async fn accept<P: Carries>(
     sender: Option<&config::Participant>,
     participants: &alloc::collections::BTreeMap<String, config::Participant>,
     header: &Header,
-    payload: &mut Value,
-) -> PortResult<Result<(String, Option<String>), Msg>> {
+    payload: &Value,
+) -> PortResult<Result<Prepared, Msg>> {
     if let Err(msg) = ingest::check_sender(header, owner, sender, channel_config).and_then(|_| ingest::sender_timestamp_ms(header).map(|_| ())) {
         return Ok(Err(msg));
     }
@@ -219,40 +254,48 @@ async fn accept<P: Carries>(
         Ok(r) => r,
         Err(msg) => return Ok(Err(msg)),
     };
-
     let role = header.sender_role_id.as_deref().unwrap_or_default();
     let transaction_id = ingest::transaction_id(channel, owner, role, transaction_ms, &ids::random_hex(host, 8)?);
     let sur = header.sender_unique_reference.as_deref().unwrap_or_default();
-    if !host.unique()?.insert_if_absent(&ingest::unique_reference_key(owner, sur), transaction_id.as_bytes()).await? {
-        return Ok(Err(Msg::SenderUniqueReferenceDuplicated));
-    }
     let initial_correlation_id = match (&header.sender_correlation_id, channel_config.workflow_correlation_id) {
         (None, true) => Some(ingest::workflow_correlation_id(transaction_ms, &ids::random_hex(host, 16)?)),
         _ => None,
     };
+    Ok(Ok(Prepared { transaction_id, transaction_ms, resolved, initial_correlation_id, unique_key: ingest::unique_reference_key(owner, sur) }))
+}
 
-    // 7.7.4: A0 as resolved, D0 as the hub's, before archiving.
+/// One claimed message as it is stored: the stamped message for the archive and one job (with
+/// the bytes it delivers) per (recipient, role).
+struct Stamped<P> {
+    archive_key: String,
+    stamped: Vec<u8>,
+    jobs: Vec<(Job<P>, Vec<u8>)>,
+}
+
+/// 7.7.4: A0 as resolved and D0 as the hub's, then one copy per role the channel obfuscates
+/// for (7.8), and a job per recipient.
+fn stamp<P: Carries>(host: &impl Host, channel: &str, channel_config: &config::ChannelConfig, header: &Header, payload: &mut Value, p: &Prepared) -> PortResult<Stamped<P>> {
     if let Some(common) = payload.get_mut("CommonBlock").and_then(Value::as_object_mut) {
-        common.insert("A0".into(), resolved.a0());
+        common.insert("A0".into(), p.resolved.a0());
         common.insert(
             "D0".into(),
             serde_json::json!({
-                "transactionID": transaction_id,
-                "transactionTimestamp": time::dt003(transaction_ms),
+                "transactionID": p.transaction_id,
+                "transactionTimestamp": time::dt003(p.transaction_ms),
                 "publicationID": ingest::publication_id(channel),
-                "initialCorrelationID": initial_correlation_id,
+                "initialCorrelationID": p.initial_correlation_id,
                 "replayIndicator": false,
                 "serviceTicketURL": null,
             }),
         );
     }
-    let archive_key = archive::key(super::ARCHIVE_AREA, transaction_ms, &transaction_id);
-    let stamped = serde_json::to_vec(payload).map_err(|e| PortError::new(e.to_string()))?;
-    let egress = serde_json::to_vec(&serde_json::json!([{ "payload": payload }])).map_err(|e| PortError::new(e.to_string()))?;
-    // 7.8: a role the channel obfuscates for gets its own copy.
+    let to_bytes = |v: &Value| serde_json::to_vec(v).map_err(|e| PortError::new(e.to_string()));
+    let archive_key = archive::key(super::ARCHIVE_AREA, p.transaction_ms, &p.transaction_id);
+    let stamped = to_bytes(payload)?;
+    let egress = to_bytes(&serde_json::json!({ "payload": payload }))?;
     let event = header.event_code.as_deref().map(super::schema::event_key).unwrap_or_default();
     let mut obfuscated: alloc::collections::BTreeMap<&str, Vec<u8>> = Default::default();
-    for recipient in &resolved.recipients {
+    for recipient in &p.resolved.recipients {
         let Some(pointers) = super::obfuscation::for_role(channel_config, &recipient.role) else { continue };
         if obfuscated.contains_key(recipient.role.as_str()) {
             continue;
@@ -263,38 +306,84 @@ async fn accept<P: Carries>(
                 super::obfuscation::obfuscate(&mut copy, pointers, &e.schema);
             }
         });
-        let bytes = serde_json::to_vec(&serde_json::json!([{ "payload": copy }])).map_err(|e| PortError::new(e.to_string()))?;
-        obfuscated.insert(&recipient.role, bytes);
+        obfuscated.insert(&recipient.role, to_bytes(&serde_json::json!({ "payload": copy }))?);
     }
-    let mut jobs = Vec::with_capacity(resolved.recipients.len());
-    for recipient in &resolved.recipients {
+    let mut jobs = Vec::with_capacity(p.resolved.recipients.len());
+    for recipient in &p.resolved.recipients {
         let job: Job<P> = Job {
             message_id: ids::uuid_v4(host)?,
             archive_key: archive_key.clone(),
-            accepted_at_ms: transaction_ms,
+            accepted_at_ms: p.transaction_ms,
             attempts: 0,
-            payload: P::from(Call::publication(channel, &recipient.dip_id, &recipient.role, &transaction_id)),
+            payload: P::from(Call::publication(channel, &recipient.dip_id, &recipient.role, &p.transaction_id)),
         };
-        jobs.push(job);
+        jobs.push((job, obfuscated.get(recipient.role.as_str()).unwrap_or(&egress).clone()));
     }
-    // The archive object and every recipient's job at once; created only when all are stored.
-    let archive = host.archive()?;
-    futures_util::future::try_join(
-        archive.put(&archive_key, &stamped),
-        futures_util::future::try_join_all(jobs.iter().zip(&resolved.recipients).map(|(job, r)| {
-            broker::enqueue(host, job, 0, Some(obfuscated.get(r.role.as_str()).unwrap_or(&egress)))
-        })),
-    )
-    .await?;
-    // A registration notice keeps MAMS current (7.5). The message is created already; a failure
-    // here is logged, and the operator's MAMS load remains the reference.
-    if let Some((mpan, supplier, from)) = super::mams::appointment(channel, payload) {
-        if let Err(e) = appoint(host, &mpan, &supplier, &from).await {
-            host.log_error(&alloc::format!("dip send: MAMS of {mpan} not updated from {transaction_id}: {}", e.0));
+    Ok(Stamped { archive_key, stamped, jobs })
+}
+
+/// Stores every claimed message (`outcomes[i]` is `Ok(Ok(_))`): archived at once, then all
+/// their jobs with one outbox exchange per shard. One result per message (`Ok` for the
+/// others); a message whose archive put or any of whose jobs' shard failed is not created.
+async fn store_claimed<P: Carries>(
+    host: &impl Host,
+    channel: &str,
+    channel_config: &config::ChannelConfig,
+    payloads: &mut [Value],
+    headers: &[Header],
+    outcomes: &mut [PortResult<Result<Prepared, Msg>>],
+) -> Vec<PortResult<()>> {
+    let mut results: Vec<PortResult<()>> = (0..payloads.len()).map(|_| Ok(())).collect();
+    let mut stamped: Vec<(usize, Stamped<P>)> = Vec::new();
+    for (i, payload) in payloads.iter_mut().enumerate() {
+        if let Ok(Ok(p)) = &outcomes[i] {
+            match stamp::<P>(host, channel, channel_config, &headers[i], payload, p) {
+                Ok(s) => stamped.push((i, s)),
+                Err(e) => results[i] = Err(e),
+            }
         }
     }
-    let correlation_id = initial_correlation_id.or_else(|| header.sender_correlation_id.clone());
-    Ok(Ok((transaction_id, correlation_id)))
+    let archive = match host.archive() {
+        Ok(a) => a,
+        Err(e) => return results.into_iter().enumerate().map(|(i, r)| if matches!(outcomes[i], Ok(Ok(_))) { Err(e.clone()) } else { r }).collect(),
+    };
+    let archived: Vec<PortResult<()>> = stream::iter(stamped.iter())
+        .map(|(_, s)| archive.put(&s.archive_key, &s.stamped))
+        .buffered(MESSAGES_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut jobs: Vec<(&Job<P>, &[u8])> = Vec::new();
+    let mut owner_of: Vec<usize> = Vec::new();
+    for ((i, s), put) in stamped.iter().zip(archived) {
+        match put {
+            Ok(()) => {
+                for (job, bytes) in &s.jobs {
+                    jobs.push((job, bytes));
+                    owner_of.push(*i);
+                }
+            }
+            Err(e) => results[*i] = Err(e),
+        }
+    }
+    for (k, r) in broker::enqueue_many(host, &jobs).await.into_iter().enumerate() {
+        if let Err(e) = r {
+            results[owner_of[k]] = Err(e);
+        }
+    }
+    // A registration notice keeps MAMS current (7.5). The message is created already; a failure
+    // here is logged, and the operator's MAMS load remains the reference.
+    for (i, _) in &stamped {
+        if results[*i].is_err() {
+            continue;
+        }
+        let Ok(Ok(p)) = &outcomes[*i] else { continue };
+        if let Some((mpan, supplier, from)) = super::mams::appointment(channel, &payloads[*i]) {
+            if let Err(e) = appoint(host, &mpan, &supplier, &from).await {
+                host.log_error(&alloc::format!("dip send: MAMS of {mpan} not updated from {}: {}", p.transaction_id, e.0));
+            }
+        }
+    }
+    results
 }
 
 async fn appoint(host: &impl Host, mpan: &str, supplier: &str, from: &str) -> PortResult<()> {
