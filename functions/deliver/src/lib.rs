@@ -27,7 +27,9 @@ pub async fn run_jobs(host: &impl Host, raw: Vec<(Vec<u8>, Option<Vec<u8>>)>) ->
                 jobs.push((job, payload));
                 slots.push(k);
             }
-            None => host.log_error("deliver: unreadable job dropped"),
+            // A job no release of the hub reads (its message stays in the archive); what it
+            // says is logged (ids and routing only, never a secret) for the operator.
+            None => host.log_error(&format!("deliver: unreadable job dropped: {}", String::from_utf8_lossy(&json[..json.len().min(300)]))),
         }
     }
     let ids: Vec<String> = jobs.iter().map(|(j, _)| j.message_id.clone()).collect();
