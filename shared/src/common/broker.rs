@@ -9,6 +9,7 @@
 //! every push carries the same message, so recipients de-duplicate.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -148,7 +149,7 @@ pub async fn enqueue_many<P: Addressed + Serialize + DeserializeOwned>(host: &im
         Err(e) => return jobs.iter().map(|_| Err(e.clone())).collect(),
     };
     let puts = by_shard.iter().map(|(shard, members)| {
-        let entries: alloc::vec::Vec<OutboxEntry<'_>> = members
+        let entries: Vec<OutboxEntry<'_>> = members
             .iter()
             .map(|&k| {
                 let (_, recipient, json, group) = &rows[k];
@@ -158,7 +159,7 @@ pub async fn enqueue_many<P: Addressed + Serialize + DeserializeOwned>(host: &im
             .collect();
         async move { (members, outbox.put_many(shard, &entries).await) }
     });
-    let mut out: alloc::vec::Vec<PortResult<()>> = jobs.iter().map(|_| Ok(())).collect();
+    let mut out: Vec<PortResult<()>> = jobs.iter().map(|_| Ok(())).collect();
     for (members, result) in futures_util::future::join_all(puts).await {
         if let Err(e) = result {
             for &k in members {
