@@ -133,7 +133,7 @@ fn outbox(c: &mut Criterion) {
     let payload = vec![b'x'; 1024];
     let mut put = db.prepare(sql::PUT).unwrap();
     for i in 0..10_000i64 {
-        put.execute(params![format!("backlog-{i:05}"), "RCPID/BCBX", 2_000_000_000_000i64 + i, job, &payload]).unwrap();
+        put.execute(params![format!("backlog-{i:05}"), "RCPID/BCBX", 2_000_000_000_000i64 + i, job, &payload, None::<String>, None::<String>]).unwrap();
     }
     let mut due = db.prepare(sql::DUE).unwrap();
     let mut load = db.prepare(sql::LOAD).unwrap();
@@ -144,7 +144,7 @@ fn outbox(c: &mut Criterion) {
         format!("m-{}", n.get())
     };
     let mut g = c.benchmark_group("outbox/sqlite");
-    g.bench_function("insert", |b| b.iter(|| put.execute(params![next_id(), "RCPID/BCBX", 1_000i64, job, &payload]).unwrap()));
+    g.bench_function("insert", |b| b.iter(|| put.execute(params![next_id(), "RCPID/BCBX", 1_000i64, job, &payload, None::<String>, None::<String>]).unwrap()));
     g.bench_function("select due (256 of the table) + load one", |b| {
         b.iter(|| {
             let rows: Vec<(String, String, i64)> = due.query_map(params![1_500i64, 256i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
@@ -156,7 +156,7 @@ fn outbox(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let id = next_id();
-                put.execute(params![id, "RCPID/BCBX", 1_000i64, job, &payload]).unwrap();
+                put.execute(params![id, "RCPID/BCBX", 1_000i64, job, &payload, None::<String>, None::<String>]).unwrap();
                 id
             },
             |id| assert_eq!(remove.execute(params![id]).unwrap(), 1),
@@ -165,7 +165,7 @@ fn outbox(c: &mut Criterion) {
     });
     g.bench_function("one message: insert, load, delete", |b| {
         b.iter(|| {
-            put.execute(params!["cycle", "RCPID/BCBX", 1_000i64, job, &payload]).unwrap();
+            put.execute(params!["cycle", "RCPID/BCBX", 1_000i64, job, &payload, None::<String>, None::<String>]).unwrap();
             let (j, _p): (String, Option<Vec<u8>>) = load.query_row(params!["cycle"], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
             remove.execute(params!["cycle"]).unwrap();
             black_box(j.len())

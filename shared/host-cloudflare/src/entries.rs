@@ -145,15 +145,14 @@ pub async fn unique_fetch(state: &State, mut req: Request) -> worker::Result<Res
     use worker::SqlStorageValue as V;
     let items: Vec<serde_json::Value> = req.json().await?;
     let sql = state.storage().sql();
-    sql.exec("CREATE TABLE IF NOT EXISTS unique_keys (k TEXT PRIMARY KEY, v TEXT NOT NULL)", None)?;
+    sql.exec(switchyard_core::common::unique::sql::SCHEMA, None)?;
     let mut answers = Vec::with_capacity(items.len());
     for item in &items {
         let (Some(key), Some(value)) = (item["key"].as_str(), item["value"].as_str()) else {
             return Response::error("each item needs key and value", 400);
         };
-        let cursor = sql.exec("INSERT INTO unique_keys (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO NOTHING", vec![V::from(key), V::from(value)])?;
-        // Rows written count the key's index too: none on a conflict.
-        answers.push(cursor.rows_written() > 0);
+        let inserted = sql.exec(switchyard_core::common::unique::sql::INSERT, vec![V::from(key), V::from(value)])?.raw().next().is_some();
+        answers.push(inserted);
     }
     Response::from_json(&answers)
 }

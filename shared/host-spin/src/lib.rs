@@ -1,6 +1,7 @@
-//! Switchyard's ports on Fermyon Spin. Spin has no queue or object store: the archive, the
-//! broker's outbox and (for now) the address table live in the key-value store under their
-//! own prefixes, and the `deliver` component drains the outbox. Variables carry the hub's settings (Spin variable
+//! Switchyard's ports on Fermyon Spin. Spin has no queue or object store: the archive and (for
+//! now) the address table live in the key-value store under their own prefixes; the broker's
+//! outbox and the unique keys in Spin's SQLite (the statements every SQLite host runs), and
+//! the `deliver` component drains the outbox by lease. Variables carry the hub's settings (Spin variable
 //! names are the setting names in lower case). The entry macros ([`http_entry!`],
 //! [`gateway_entry!`], [`drain_entry!`]) hold all Spin-specific wiring, so a function crate
 //! is only its handler. Outbound calls never follow redirects: `wasi:http`'s outgoing
@@ -61,31 +62,60 @@ fn open_store() -> PortResult<SpinKv> {
     spin_sdk::key_value::Store::open(STORE).map(SpinKv).map_err(port_err)
 }
 
-/// The outbox: one key per job (`outbox/<id>`), its value the due time, the key it is held
-/// under (empty when none) and the job's JSON on three lines (rows written before holds have
-/// two). Payloads are read from the archive. Shards are one store here; the drain runs what is
-/// due, each job alone (groups are batched on Cloudflare; on Spin with the Spin issue).
-pub struct SpinOutbox(SpinKv);
+/// Spin's SQLite database the outbox and the unique keys live in (declared in spin.toml's
+/// `sqlite_databases` of the components that use them).
+pub const DATABASE: &str = "default";
 
-/// A stored row: (due, held, job).
-fn outbox_row(v: &[u8]) -> Option<(u64, &[u8], &[u8])> {
-    let mut parts = v.splitn(3, |b| *b == b'\n');
-    let due = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
-    let (second, third) = (parts.next()?, parts.next());
-    Some(match third {
-        Some(job) => (due, second, job),
-        None => (due, &[][..], second),
-    })
+use spin_sdk::sqlite::Value as Sql;
+
+/// One SQLite connection per instance, its tables made on first use.
+pub struct SpinSql {
+    conn: spin_sdk::sqlite::Connection,
+    ready: std::cell::Cell<bool>,
 }
+
+impl SpinSql {
+    fn open() -> PortResult<SpinSql> {
+        let conn = spin_sdk::sqlite::Connection::open(DATABASE).map_err(port_err)?;
+        Ok(SpinSql { conn, ready: std::cell::Cell::new(false) })
+    }
+
+    /// Runs `statement`; the tables are made (and older ones migrated) on the first call.
+    fn exec(&self, statement: &str, params: &[Sql]) -> PortResult<spin_sdk::sqlite::QueryResult> {
+        if !self.ready.get() {
+            use switchyard_core::common::broker::sql as outbox;
+            for stmt in outbox::SCHEMA.split(';').chain([switchyard_core::common::unique::sql::SCHEMA]) {
+                self.conn.execute(stmt, &[]).map_err(port_err)?;
+            }
+            // Each ALTER fails once its column exists, as it should.
+            for stmt in outbox::MIGRATE.split(';') {
+                let _ = self.conn.execute(stmt, &[]);
+            }
+            self.ready.set(true);
+        }
+        self.conn.execute(statement, params).map_err(port_err)
+    }
+}
+
+fn text(v: Option<&str>) -> Sql {
+    v.map_or(Sql::Null, |t| Sql::Text(t.to_string()))
+}
+
+/// The outbox in Spin's SQLite: the statements every SQLite host runs
+/// (`switchyard_core::common::broker::sql`). Spin keeps no instance between requests, so a
+/// drain hands jobs out by lease ([`SpinOutbox::claim`]). Shards are one table here.
+pub struct SpinOutbox(SpinSql);
 
 impl Outbox for SpinOutbox {
     async fn put(&self, _shard: &str, e: &OutboxEntry<'_>) -> PortResult<()> {
-        let value = format!("{}\n{}\n{}", e.due_at_ms, e.held.unwrap_or(""), e.job);
-        self.0.put(&format!("{OUTBOX_PREFIX}{}", e.id), value.as_bytes()).await
+        use switchyard_core::common::broker::sql;
+        let payload = e.payload.map_or(Sql::Null, |p| Sql::Blob(p.to_vec()));
+        let params = [Sql::Text(e.id.into()), Sql::Text(e.recipient.into()), Sql::Integer(e.due_at_ms as i64), Sql::Text(e.job.into()), payload, text(e.group), text(e.held)];
+        self.0.exec(sql::PUT, &params).map(drop)
     }
 
     async fn remove(&self, _shard: &str, message_id: &str) -> PortResult<()> {
-        self.0.delete(&format!("{OUTBOX_PREFIX}{message_id}")).await
+        self.0.exec(switchyard_core::common::broker::sql::REMOVE, &[Sql::Text(message_id.into())]).map(drop)
     }
 
     /// The drain finds every due job on its own.
@@ -94,50 +124,59 @@ impl Outbox for SpinOutbox {
     }
 
     async fn release(&self, _shard: &str, held: &str) -> PortResult<()> {
-        for key in self.0.list(OUTBOX_PREFIX).await? {
-            let Some(v) = self.0.get(&key).await? else { continue };
-            if let Some((_, h, job)) = outbox_row(&v) {
-                if h == held.as_bytes() {
-                    let job = String::from_utf8_lossy(job).into_owned();
-                    self.0.put(&key, format!("0\n\n{job}").as_bytes()).await?;
-                }
-            }
-        }
-        Ok(())
+        self.0.exec(switchyard_core::common::broker::sql::RELEASE, &[Sql::Text(held.into()), Sql::Integer(now_ms() as i64)]).map(drop)
     }
 
     async fn state(&self, shard: &str, key: &str) -> PortResult<Option<String>> {
-        Ok(self.0.get(&format!("{STATE_PREFIX}{shard}/{key}")).await?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        let r = self.0.exec(switchyard_core::common::broker::sql::STATE, &[Sql::Text(format!("{shard}/{key}"))])?;
+        Ok(r.rows.first().and_then(|row| match row.values.first() {
+            Some(Sql::Text(v)) => Some(v.clone()),
+            _ => None,
+        }))
     }
 
     async fn set_state(&self, shard: &str, key: &str, value: Option<&str>) -> PortResult<()> {
-        let k = format!("{STATE_PREFIX}{shard}/{key}");
+        use switchyard_core::common::broker::sql;
+        let k = Sql::Text(format!("{shard}/{key}"));
         match value {
-            Some(v) => self.0.put(&k, v.as_bytes()).await,
-            None => self.0.delete(&k).await,
+            Some(v) => self.0.exec(sql::SET_STATE, &[k, Sql::Text(v.into())]).map(drop),
+            None => self.0.exec(sql::CLEAR_STATE, &[k]).map(drop),
         }
     }
 }
 
-/// Shard state records (circuit breakers) in the key-value store.
-pub const STATE_PREFIX: &str = "outbox-state/";
-
 impl SpinOutbox {
-    /// Jobs due by `now_ms`, at most `limit`, with their JSON.
-    pub async fn due(&self, now_ms: u64, limit: usize) -> PortResult<Vec<Vec<u8>>> {
-        let mut out = Vec::new();
-        for key in self.0.list(OUTBOX_PREFIX).await? {
-            if out.len() >= limit {
-                break;
-            }
-            let Some(v) = self.0.get(&key).await? else { continue };
-            if let Some((due, _, job)) = outbox_row(&v) {
-                if due <= now_ms {
-                    out.push(job.to_vec());
-                }
-            }
-        }
-        Ok(out)
+    /// Leases the jobs due by `due_by` that no live lease holds, at most `limit`, until
+    /// `lease_until` (`switchyard_core::common::broker::sql::CLAIM`).
+    pub fn claim(&self, due_by: u64, lease_until: u64, limit: usize, now: u64) -> PortResult<Vec<switchyard_core::common::broker::Claimed>> {
+        use switchyard_core::common::broker::{sql, Claimed};
+        let params = [Sql::Integer(due_by as i64), Sql::Integer(lease_until as i64), Sql::Integer(limit as i64), Sql::Integer(now as i64)];
+        let r = self.0.exec(sql::CLAIM, &params)?;
+        Ok(r.rows
+            .into_iter()
+            .filter_map(|row| {
+                let mut v = row.values.into_iter();
+                let (Some(Sql::Integer(rowid)), Some(Sql::Text(id)), Some(Sql::Text(recipient)), group, Some(Sql::Text(job)), payload) =
+                    (v.next(), v.next(), v.next(), v.next(), v.next(), v.next())
+                else {
+                    return None;
+                };
+                let group = match group {
+                    Some(Sql::Text(g)) => Some(g),
+                    _ => None,
+                };
+                let payload = match payload {
+                    Some(Sql::Blob(p)) => Some(p),
+                    _ => None,
+                };
+                Some(Claimed { rowid, id, recipient, group, job, payload })
+            })
+            .collect())
+    }
+
+    /// A job whose hand-out failed for the host's own reasons is handed out again at `at`.
+    pub fn postpone(&self, id: &str, at: u64) -> PortResult<()> {
+        self.0.exec(switchyard_core::common::broker::sql::POSTPONE, &[Sql::Text(id.into()), Sql::Integer(at as i64)]).map(drop)
     }
 }
 
@@ -161,19 +200,16 @@ impl Archive for SpinArchive {
     }
 }
 
-/// Insert-if-absent in the key-value store. Spin runs a component instance per request, and
-/// the check and the write are two calls: strongly consistent only while one process serves
-/// the store (`spin up`); the SQLite-backed version belongs to the Spin issue.
-pub struct SpinUnique(SpinKv);
+/// Insert-if-absent in Spin's SQLite: one statement checks and records the key
+/// (`switchyard_core::common::unique::sql`), so it holds across instances and, with a shared
+/// database (runtime config), across replicas.
+pub struct SpinUnique(SpinSql);
 
 impl Unique for SpinUnique {
     async fn insert_if_absent(&self, key: &str, value: &[u8]) -> PortResult<bool> {
-        let k = format!("{UNIQUE_PREFIX}{key}");
-        if self.0 .0.exists(&k).map_err(port_err)? {
-            return Ok(false);
-        }
-        self.0.put(&k, value).await?;
-        Ok(true)
+        let value = String::from_utf8_lossy(value).into_owned();
+        let r = self.0.exec(switchyard_core::common::unique::sql::INSERT, &[Sql::Text(format!("{UNIQUE_PREFIX}{key}")), Sql::Text(value)])?;
+        Ok(!r.rows.is_empty())
     }
 }
 
@@ -250,9 +286,9 @@ impl SpinHost {
     pub fn open() -> Self {
         SpinHost {
             kv: open_store(),
-            outbox: open_store().map(SpinOutbox),
+            outbox: SpinSql::open().map(SpinOutbox),
             archive: open_store().map(SpinArchive),
-            unique: open_store().map(SpinUnique),
+            unique: SpinSql::open().map(SpinUnique),
             addresses: open_store().map(SpinAddressTable),
             http: SpinHttp,
             settings: Settings::from_lookup(setting),
@@ -357,16 +393,35 @@ impl Throttle for Windows<'_> {
     }
 }
 
-/// Jobs run per drain call.
-pub const DRAIN_BATCH: usize = 50;
+/// Jobs leased per drain call.
+pub const DRAIN_BATCH: usize = 256;
+/// Hand-outs of one drain running at once.
+pub const DRAIN_IN_FLIGHT: usize = 16;
 
-/// Runs the outbox jobs that are due with `run` (which removes a finished job, or replaces
-/// it with its retry); returns how many were run.
+/// Hands out the outbox jobs that are due (a group's together, in order of arrival, the
+/// lingering ones of a group included) and runs each hand-out with `run`, at most
+/// [`DRAIN_IN_FLIGHT`] at once; a job whose hand-out failed for the host's reasons is handed
+/// out again after `HOST_RETRY_MS`. Each job is leased for the outbox grace, so concurrent
+/// drains never run it twice and one that died is run again. Returns how many jobs were run.
 pub async fn drain(host: &SpinHost, run: impl AsyncFn(&SpinHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>) -> PortResult<usize> {
-    let due = host.outbox()?.due(host.now_ms(), DRAIN_BATCH).await?;
-    let n = due.len();
-    for raw in due {
-        run(host, vec![(raw, None)]).await;
+    use futures_util::stream::{self, StreamExt};
+    use switchyard_core::common::broker::{hand_outs, BATCH_LINGER_MS, HOST_RETRY_MS};
+    let outbox = host.outbox()?;
+    let now = host.now_ms();
+    let claimed = outbox.claim(now + BATCH_LINGER_MS, now + host.settings().outbox_grace_ms, DRAIN_BATCH, now)?;
+    let n = claimed.len();
+    let run = &run;
+    let failed: Vec<Vec<String>> = stream::iter(hand_outs(claimed))
+        .map(|rows| async move {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let acks = run(host, rows.into_iter().map(|r| (r.job.into_bytes(), r.payload)).collect()).await;
+            ids.into_iter().zip(acks.into_iter().chain(std::iter::repeat(Ack::Retry))).filter(|(_, a)| *a == Ack::Retry).map(|(id, _)| id).collect()
+        })
+        .buffer_unordered(DRAIN_IN_FLIGHT)
+        .collect()
+        .await;
+    for id in failed.concat() {
+        outbox.postpone(&id, host.now_ms() + HOST_RETRY_MS)?;
     }
     Ok(n)
 }

@@ -205,19 +205,19 @@ pub async fn sweep(host: &impl Host) -> PortResult<usize> {
 /// The outbox shard's table, as SQL any SQLite-backed host runs (Durable Objects' SQLite
 /// storage; Spin's SQLite). Times are Unix milliseconds.
 pub mod sql {
-    pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, recipient TEXT NOT NULL, due_at INTEGER NOT NULL, job TEXT NOT NULL, payload BLOB, grp TEXT, held TEXT); \
+    pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, recipient TEXT NOT NULL, due_at INTEGER NOT NULL, job TEXT NOT NULL, payload BLOB, grp TEXT, held TEXT, lease_until INTEGER); \
          CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at); \
          CREATE TABLE IF NOT EXISTS shard_state (k TEXT PRIMARY KEY, v TEXT NOT NULL)";
     /// Brings a table made before groups and holds up to [`SCHEMA`] (each `ALTER` fails
     /// harmlessly once its column exists), then indexes the new columns.
-    pub const MIGRATE: &str = "ALTER TABLE outbox ADD COLUMN grp TEXT; ALTER TABLE outbox ADD COLUMN held TEXT; \
+    pub const MIGRATE: &str = "ALTER TABLE outbox ADD COLUMN grp TEXT; ALTER TABLE outbox ADD COLUMN held TEXT; ALTER TABLE outbox ADD COLUMN lease_until INTEGER; \
          CREATE INDEX IF NOT EXISTS outbox_grp ON outbox (grp, due_at); \
          CREATE INDEX IF NOT EXISTS outbox_held ON outbox (held)";
     /// (id, recipient, due_at, job, payload, grp, held): a retry replaces the due time, the
     /// job, the group and the hold, and keeps the payload when it gives none.
     pub const PUT: &str = "INSERT INTO outbox (id, recipient, due_at, job, payload, grp, held) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
          ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, job = excluded.job, payload = COALESCE(excluded.payload, outbox.payload), \
-         grp = excluded.grp, held = excluded.held";
+         grp = excluded.grp, held = excluded.held, lease_until = NULL";
     /// (now, limit) -> (id, recipient, due_at, grp), the earliest first (then in arrival order).
     pub const DUE: &str = "SELECT id, recipient, due_at, grp FROM outbox WHERE due_at <= ?1 ORDER BY due_at, rowid LIMIT ?2";
     /// (grp, now, limit) -> (id, payload bytes): a group's due jobs in their order of arrival
@@ -228,7 +228,16 @@ pub mod sql {
     /// (id) -> (job, payload).
     pub const LOAD: &str = "SELECT job, payload FROM outbox WHERE id = ?1";
     /// (id, due_at)
-    pub const POSTPONE: &str = "UPDATE outbox SET due_at = ?2 WHERE id = ?1";
+    pub const POSTPONE: &str = "UPDATE outbox SET due_at = ?2, lease_until = NULL WHERE id = ?1";
+    /// For hosts that keep no hand-outs in memory (Spin: an instance per request), a hand-out
+    /// is a lease on the rows: (due_by, lease_until, limit, now) -> (rowid, id, recipient, grp,
+    /// job, payload) of the rows due by `due_by` that no live lease holds, each now leased
+    /// until `lease_until`. A lease ends with the job (removed, or put again by its retry) or
+    /// when it runs out (its drain died), so a job is handed out once at a time.
+    pub const CLAIM: &str = "UPDATE outbox SET lease_until = ?2 WHERE id IN (SELECT id FROM outbox WHERE due_at <= ?1 \
+         AND (lease_until IS NULL OR lease_until <= ?4) ORDER BY due_at, rowid LIMIT ?3) RETURNING rowid, id, recipient, grp, job, payload";
+    /// (now) -> (count): jobs due and not leased (whether a drain has more to do).
+    pub const PENDING: &str = "SELECT count(*) FROM outbox WHERE due_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)";
     /// (id)
     pub const REMOVE: &str = "DELETE FROM outbox WHERE id = ?1";
     /// (held, now)
@@ -241,10 +250,83 @@ pub mod sql {
     pub const CLEAR_STATE: &str = "DELETE FROM shard_state WHERE k = ?1";
 }
 
+/// A row a lease handed out ([`sql::CLAIM`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub rowid: i64,
+    pub id: String,
+    pub recipient: String,
+    pub group: Option<String>,
+    pub job: String,
+    pub payload: Option<Vec<u8>>,
+}
+
+/// The hand-outs of claimed rows: each group's rows together in order of arrival (the engine
+/// calls its endpoint with as many as its limits allow), every other row alone; in order of
+/// each hand-out's first arrival.
+pub fn hand_outs(mut rows: Vec<Claimed>) -> Vec<Vec<Claimed>> {
+    rows.sort_by_key(|r| r.rowid);
+    let mut out: Vec<Vec<Claimed>> = Vec::new();
+    let mut slot_of: alloc::collections::BTreeMap<String, usize> = Default::default();
+    for row in rows {
+        match row.group.clone() {
+            Some(g) => match slot_of.get(&g) {
+                Some(&k) => out[k].push(row),
+                None => {
+                    slot_of.insert(g, out.len());
+                    out.push(alloc::vec![row]);
+                }
+            },
+            None => out.push(alloc::vec![row]),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::{block_on, MemHost};
+
+    /// The outbox statements on SQLite, as Spin's SQLite runs them: leases hand each job out
+    /// once at a time, a retry or a lease running out hands it out again, groups stay together.
+    #[test]
+    fn leases_hand_out_each_job_once_and_groups_together() {
+        use rusqlite::{params, Connection};
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(&alloc::format!("{};", sql::SCHEMA.replace("; ", ";\n"))).unwrap();
+        for stmt in sql::MIGRATE.split(';') {
+            let _ = db.execute_batch(stmt);
+        }
+        let put = |id: &str, due: i64, grp: Option<&str>| {
+            db.execute(sql::PUT, params![id, "DIP/1", due, "{}", Some(b"p".to_vec()), grp, None::<String>]).unwrap();
+        };
+        put("a1", 100, Some("g"));
+        put("s1", 100, None);
+        put("a2", 100, Some("g"));
+        put("later", 900, Some("g"));
+        let claim = |now: i64, lease: i64| -> Vec<Claimed> {
+            let mut st = db.prepare(sql::CLAIM).unwrap();
+            st.query_map(params![now, lease, 256i64, now], |r| {
+                Ok(Claimed { rowid: r.get(0)?, id: r.get(1)?, recipient: r.get(2)?, group: r.get(3)?, job: r.get(4)?, payload: r.get(5)? })
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+        };
+        let first = hand_outs(claim(200, 10_200));
+        let ids: Vec<Vec<&str>> = first.iter().map(|h| h.iter().map(|r| r.id.as_str()).collect()).collect();
+        assert_eq!(ids, alloc::vec![alloc::vec!["a1", "a2"], alloc::vec!["s1"]]);
+        assert!(claim(300, 10_300).is_empty(), "leased rows are not handed out twice");
+        // a1 is retried (put again, later): its lease ends with the put; a2 is done.
+        put("a1", 5_000, Some("g"));
+        db.execute(sql::REMOVE, params!["a2"]).unwrap();
+        let ids = |rows: Vec<Claimed>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(claim(4_000, 14_000)), alloc::vec!["later"], "the retry is not due yet");
+        assert_eq!(ids(claim(6_000, 16_000)), alloc::vec!["a1"], "now it is");
+        // s1's drain died: its lease runs out and it is handed out again.
+        assert_eq!(ids(claim(10_300, 20_300)), alloc::vec!["s1"]);
+    }
 
     #[test]
     fn a_recipient_always_has_one_shard_and_recipients_spread() {

@@ -17,3 +17,4 @@ pub mod signing;
 pub mod store;
 pub mod time;
 pub mod trusted;
+pub mod unique;
