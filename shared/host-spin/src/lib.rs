@@ -241,9 +241,46 @@ impl AddressTable for SpinAddressTable {
 
 pub struct SpinHttp;
 
+/// Resolves once the monotonic clock reaches its deadline, inside spin-sdk's executor (a WASI
+/// pollable registered with it, and registered again at each poll until it is due).
+struct Timer {
+    deadline_ns: u64,
+    _token: Option<spin_executor::CancelOnDropToken>,
+}
+
+impl Timer {
+    fn after(ms: u32) -> Timer {
+        Timer { deadline_ns: wasi::clocks::monotonic_clock::now() + ms as u64 * 1_000_000, _token: None }
+    }
+}
+
+impl std::future::Future for Timer {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if wasi::clocks::monotonic_clock::now() >= self.deadline_ns {
+            return std::task::Poll::Ready(());
+        }
+        let pollable = wasi::clocks::monotonic_clock::subscribe_instant(self.deadline_ns);
+        self._token = Some(spin_executor::push_waker_and_get_token(pollable, cx.waker().clone()).into());
+        std::task::Poll::Pending
+    }
+}
+
 impl HttpClient for SpinHttp {
-    /// Spin 3 applies its own outbound timeouts; `timeout_ms` is not enforced here.
-    async fn send(&self, request: HttpRequest, _timeout_ms: u32) -> Result<HttpResponse, OutboundError> {
+    /// The whole exchange is bounded by `timeout_ms` (the core's per-attempt timeout): past it
+    /// the call is dropped and counts as no answer.
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse, OutboundError> {
+        use futures_util::future::{select, Either};
+        let call = std::pin::pin!(self.exchange(request));
+        match select(call, std::pin::pin!(Timer::after(timeout_ms))).await {
+            Either::Left((result, _)) => result,
+            Either::Right(((), _)) => Err(OutboundError::Timeout),
+        }
+    }
+}
+
+impl SpinHttp {
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, OutboundError> {
         let method = match request.method {
             Method::Get => spin_sdk::http::Method::Get,
             Method::Post => spin_sdk::http::Method::Post,
