@@ -81,6 +81,14 @@ pub fn route(path: &str) -> Option<Route> {
     }
 }
 
+/// Whether answering `status` to a `method` request on `path` may have put new jobs in the
+/// outbox (or released held ones): a host that keeps no shard awake (Spin) drains then, after
+/// the answer has gone.
+pub fn may_have_queued(method: crate::common::http::Method, path: &str, status: u16) -> bool {
+    let queues = matches!(route(path).map(|r| r.function), Some(Function::Send | Function::Webhooks));
+    method != crate::common::http::Method::Get && queues && (200..300).contains(&status)
+}
+
 /// The size rule for a routed request whose body is `body_len` bytes (checked after
 /// authentication, as §2.1.8.1 orders it).
 pub fn admit_size(route: &Route, body_len: usize) -> Result<(), Refusal> {
@@ -104,6 +112,17 @@ pub use crate::common::trusted;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accepted_posts_to_send_and_webhooks_may_queue_jobs() {
+        use crate::common::http::Method;
+        assert!(may_have_queued(Method::Post, "/letterbox/v2/post", 202));
+        assert!(may_have_queued(Method::Post, "/dip-channel/IF-021", 207));
+        assert!(may_have_queued(Method::Post, "/dip-channel/IF-021/pubconfig/1000000001", 201));
+        assert!(!may_have_queued(Method::Post, "/letterbox/v2/post", 400));
+        assert!(!may_have_queued(Method::Get, "/directory/v2/entry", 200));
+        assert!(!may_have_queued(Method::Post, "/oauth2/token", 200));
+    }
 
     #[test]
     fn table() {

@@ -402,10 +402,63 @@ pub async fn serve(req: spin_sdk::http::Request, handler: impl AsyncFnOnce(&Spin
 /// declared in spin.toml's `allowed_outbound_hosts`).
 pub struct Chaining;
 
+/// How long the gateway waits for a component it forwards to (a DIP batch of 100 messages is
+/// checked, claimed and stored before the answer).
+pub const FORWARD_TIMEOUT_MS: u32 = 60_000;
+
 impl Forward for Chaining {
     async fn forward(&self, to: Function, mut req: HttpRequest) -> PortResult<HttpResponse> {
         req.url = format!("http://{}.spin.internal{}", to.name(), req.url);
-        SpinHttp.send(req, switchyard_core::common::delivery::ATTEMPT_TIMEOUT_MS).await.map_err(|e| PortError::new(format!("{e:?}")))
+        SpinHttp.send(req, FORWARD_TIMEOUT_MS).await.map_err(|e| PortError::new(format!("{e:?}")))
+    }
+}
+
+/// The gateway's incoming request as the core reads it, with the caller's address
+/// (`spin-client-addr`) and the URL as addressed (`spin-full-url`).
+pub async fn read_incoming(req: spin_sdk::http::IncomingRequest) -> (HttpRequest, Option<String>, Option<String>) {
+    use spin_sdk::http::Method as M;
+    let method = match req.method() {
+        M::Get => Method::Get,
+        M::Head => Method::Head,
+        M::Post => Method::Post,
+        M::Put => Method::Put,
+        M::Delete => Method::Delete,
+        M::Patch => Method::Patch,
+        M::Options => Method::Options,
+        _ => Method::Other,
+    };
+    let url = req.path_with_query().unwrap_or_else(|| "/".into());
+    let headers: Vec<(String, String)> =
+        req.headers().entries().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned())).collect();
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let remote_ip = header("spin-client-addr").map(|a| a.rsplit_once(':').map_or(a.as_str(), |(ip, _)| ip).trim_matches(['[', ']']).to_string());
+    let addressed_url = header("spin-full-url");
+    let body = req.into_body().await.unwrap_or_default();
+    (HttpRequest { method, url, headers, body }, remote_ip, addressed_url)
+}
+
+/// Sends `r` and ends it, so the caller has its whole answer before anything else runs.
+pub async fn respond(out: spin_sdk::http::ResponseOutparam, r: HttpResponse) {
+    use futures_util::SinkExt;
+    let fields: Vec<(String, Vec<u8>)> = r.headers.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+    let headers = spin_sdk::http::Fields::from_list(&fields).unwrap_or_else(|_| spin_sdk::http::Fields::new());
+    let response = spin_sdk::http::OutgoingResponse::new(headers);
+    let _ = response.set_status_code(r.status);
+    let mut body = response.take_body();
+    out.set(response);
+    let _ = body.send(r.body).await;
+    let _ = body.flush().await;
+    let _ = body.close().await;
+}
+
+/// How long the gateway lets one drain run after it has answered.
+pub const DRAIN_AFTER_ANSWER_TIMEOUT_MS: u32 = 60_000;
+
+/// Asks `deliver` to drain the outbox (local service chaining), after the answer has gone.
+pub async fn drain_now(host: &SpinHost) {
+    let req = HttpRequest::new(Method::Post, "http://deliver.spin.internal/deliver/drain");
+    if let Err(e) = SpinHttp.send(req, DRAIN_AFTER_ANSWER_TIMEOUT_MS).await {
+        host.log_error(&format!("drain after ingest: {e:?}"));
     }
 }
 
@@ -507,14 +560,20 @@ macro_rules! gateway_entry {
         mod spin_entry {
             use ::switchyard_host_spin as sp;
 
+            /// Answers, then (when the request may have queued jobs) drains the outbox: Spin
+            /// keeps no shard awake, so delivery starts right after ingest.
             #[::spin_sdk::http_component]
-            async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
+            async fn handle(req: ::spin_sdk::http::IncomingRequest, out: ::spin_sdk::http::ResponseOutparam) {
                 let host = sp::SpinHost::open();
-                let remote_ip = sp::remote_ip(&req);
-                let addressed_url = req.header("spin-full-url").and_then(|v| v.as_str()).map(str::to_string);
+                let (request, remote_ip, addressed_url) = sp::read_incoming(req).await;
+                let (method, path) = (request.method, request.path().to_string());
                 let edge = ::switchyard_core::gateway::Edge { remote_ip: remote_ip.as_deref(), addressed_url: addressed_url.as_deref() };
-                let resp = $handler(&host, &sp::Chaining, &sp::Windows(&host), sp::from_spin_request(&req), edge, None).await;
-                sp::to_spin_response(resp)
+                let resp = $handler(&host, &sp::Chaining, &sp::Windows(&host), request, edge, None).await;
+                let queued = ::switchyard_core::gateway::may_have_queued(method, &path, resp.status);
+                sp::respond(out, resp).await;
+                if queued {
+                    sp::drain_now(&host).await;
+                }
             }
         }
     };
