@@ -468,18 +468,34 @@ pub fn remote_ip(req: &spin_sdk::http::Request) -> Option<String> {
     Some(addr.rsplit_once(':').map_or(addr, |(ip, _)| ip).trim_matches(['[', ']']).to_string())
 }
 
-/// Throttling windows in the key-value store (one process serves the store under
-/// `spin up`; a multi-node deployment needs the SQLite version of the Spin issue).
+/// Throttling windows in Spin's SQLite, replaced by compare and set
+/// (`switchyard_core::common::ratelimit::sql`), so hits from concurrent instances and
+/// replicas all count.
 pub struct Windows<'a>(pub &'a SpinHost);
 
 impl Throttle for Windows<'_> {
     async fn hit(&self, key: &str, limit: u32, now_ms: u64) -> PortResult<Decision> {
-        let kv = self.0.kv()?;
-        let k = format!("{RATELIMIT_PREFIX}{key}");
-        let window: Option<Window> = kv.get(&k).await?.and_then(|v| serde_json::from_slice(&v).ok());
-        let (decision, next) = ratelimit::hit(window, limit, now_ms);
-        kv.put(&k, &serde_json::to_vec(&next).map_err(port_err)?).await?;
-        Ok(decision)
+        use switchyard_core::common::ratelimit::sql;
+        let db = SpinSql::open()?;
+        db.exec(sql::SCHEMA, &[])?;
+        let k = Sql::Text(format!("{RATELIMIT_PREFIX}{key}"));
+        for _ in 0..sql::ATTEMPTS {
+            let read = db.exec(sql::READ, &[k.clone()])?;
+            let (window, version) = match read.rows.first().map(|r| r.values.as_slice()) {
+                Some([Sql::Text(v), Sql::Integer(version)]) => (serde_json::from_str::<Window>(v).ok(), Some(*version)),
+                _ => (None, None),
+            };
+            let (decision, next) = ratelimit::hit(window, limit, now_ms);
+            let next = Sql::Text(serde_json::to_string(&next).map_err(port_err)?);
+            let written = match version {
+                Some(v) => db.exec(sql::REPLACE, &[k.clone(), next, Sql::Integer(v)])?,
+                None => db.exec(sql::CREATE, &[k.clone(), next])?,
+            };
+            if !written.rows.is_empty() {
+                return Ok(decision);
+            }
+        }
+        Err(PortError::new(format!("throttle window {key} kept changing")))
     }
 }
 

@@ -55,6 +55,21 @@ pub fn hit(window: Option<Window>, limit: u32, now_ms: u64) -> (Decision, Window
     }
 }
 
+/// Throttling windows as SQL, for hosts whose only strongly consistent store is SQLite one
+/// statement at a time (Spin): a window is replaced only if it is still the version that was
+/// read (compare and set), and a host retries on a lost race.
+pub mod sql {
+    pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS throttle_windows (k TEXT PRIMARY KEY, v TEXT NOT NULL, version INTEGER NOT NULL)";
+    /// (k) -> (v, version)
+    pub const READ: &str = "SELECT v, version FROM throttle_windows WHERE k = ?1";
+    /// (k, v) -> a row when the window was absent and is now written.
+    pub const CREATE: &str = "INSERT INTO throttle_windows (k, v, version) VALUES (?1, ?2, 1) ON CONFLICT (k) DO NOTHING RETURNING k";
+    /// (k, v, version read) -> a row when the window was still that version and is now replaced.
+    pub const REPLACE: &str = "UPDATE throttle_windows SET v = ?2, version = version + 1 WHERE k = ?1 AND version = ?3 RETURNING k";
+    /// Attempts before a host gives up on a window other hits keep changing.
+    pub const ATTEMPTS: usize = 8;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +98,18 @@ mod tests {
         let (r2, _) = reserve(Some(w), 20, 8, 20);
         assert_eq!((r, r2), (Reservation::Granted { places: 8, window_ends_ms: 60_000 }, Reservation::Granted { places: 4, window_ends_ms: 60_000 }));
         assert_eq!(reserve(Some(w), 20, 8, 60_000).0, Reservation::Granted { places: 8, window_ends_ms: 120_000 }, "a new window");
+    }
+
+    #[test]
+    fn windows_are_replaced_only_from_the_version_read() {
+        use rusqlite::{params, Connection};
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(sql::SCHEMA).unwrap();
+        let rows = |q: &str, p: &[&dyn rusqlite::ToSql]| db.prepare(q).unwrap().query_map(p, |_| Ok(())).unwrap().count();
+        assert_eq!(rows(sql::CREATE, params!["k", "w1"]), 1);
+        assert_eq!(rows(sql::CREATE, params!["k", "w1"]), 0, "created once");
+        let version: i64 = db.query_row(sql::READ, params!["k"], |r| r.get(1)).unwrap();
+        assert_eq!(rows(sql::REPLACE, params!["k", "w2", version]), 1);
+        assert_eq!(rows(sql::REPLACE, params!["k", "w3", version]), 0, "a second writer from the same read loses");
     }
 }
