@@ -1,5 +1,7 @@
 //! Copies the WIT packages that ship inside the spin-sdk 5.2 crate into `wit/deps`, so that
-//! `bindgen!` reads Spin's own interface definitions. The crate comes from cargo's registry
+//! `bindgen!` reads Spin's own interface definitions: `fermyon:spin@2.0.0` and the WASI 0.2.0
+//! (and 2023-10-18 release candidate) packages its worlds include. The WASIp3 packages are
+//! left out: parsing them needs wasmtime's `component-model-async` feature. The crate comes from cargo's registry
 //! cache (`cargo fetch` in the repository root downloads it); `SPIN_SDK_WIT` overrides the path.
 
 use std::path::{Path, PathBuf};
@@ -14,8 +16,16 @@ fn main() {
     });
     let deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/deps");
     let _ = std::fs::remove_dir_all(&deps);
-    copy_dir(&source.join("deps"), &deps).expect("copy spin-sdk WIT");
+    for entry in std::fs::read_dir(source.join("deps")).expect("read spin-sdk WIT").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if NEEDED.iter().any(|suffix| name.ends_with(suffix)) {
+            copy_dir(&entry.path(), &deps.join(&name)).expect("copy spin-sdk WIT");
+        }
+    }
 }
+
+/// Suffixes of the `wit/deps` entries that `fermyon:spin@2.0.0` needs.
+const NEEDED: &[&str] = &["spin@2.0.0", "@0.2.0", "-2023-10-18"];
 
 fn find_in_registry() -> Option<PathBuf> {
     let home = std::env::var_os("CARGO_HOME")

@@ -65,20 +65,20 @@ impl App {
     /// Compiles and links every component; fails if one imports an interface this host lacks.
     pub fn load(manifest: Manifest, state_dir: &Path, cache: &Path) -> Result<Arc<App>> {
         let mut config = Config::new();
-        config.async_support(true).wasm_component_model(true);
-        let engine = Engine::new(&config)?;
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).w()?;
         let mut linker: Linker<Ctx> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        crate::interfaces::add_to_linker(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).w()?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).w()?;
+        crate::interfaces::add_to_linker(&mut linker).w()?;
 
         let state = State::open(state_dir)?;
         let mut pres = Vec::new();
         let mut allowed = Vec::new();
         for c in &manifest.components {
             let wasm = compile(&engine, &c.source, cache).with_context(|| format!("component {}", c.id))?;
-            let pre = linker.instantiate_pre(&wasm).with_context(|| format!("component {}: it imports something this host does not provide", c.id))?;
-            pres.push(ProxyPre::new(pre).with_context(|| format!("component {} does not export wasi:http/incoming-handler", c.id))?);
+            let pre = linker.instantiate_pre(&wasm).w().with_context(|| format!("component {}: it imports something this host does not provide", c.id))?;
+            pres.push(ProxyPre::new(pre).w().with_context(|| format!("component {} does not export wasi:http/incoming-handler", c.id))?);
             allowed.push(c.allowed_outbound_hosts.iter().map(|h| AllowedHost::parse(h)).collect::<Result<Vec<_>>>().with_context(|| format!("component {}", c.id))?);
             for label in &c.key_value_stores {
                 state.kv_create(label)?;
@@ -135,8 +135,8 @@ impl App {
             Ctx { app: self.clone(), index, table: ResourceTable::new(), wasi: wasi.build(), http: WasiHttpCtx::new(), outbound: Outbound { app: self.clone(), index } },
         );
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
-        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let req = store.data_mut().http().new_incoming_request(Scheme::Http, req).w()?;
+        let out = store.data_mut().http().new_response_outparam(sender).w()?;
         let pre = self.pres[index].clone();
         // The instance keeps running in its task after it sets the response, to stream the body.
         let task = tokio::task::spawn(async move {
@@ -148,7 +148,7 @@ impl App {
             Ok(Err(e)) => Err(anyhow!("component answered with error {e:?}")),
             Err(_) => match task.await {
                 Ok(Ok(())) => bail!("component returned without setting a response"),
-                Ok(Err(e)) => Err(e.context("component trapped")),
+                Ok(Err(e)) => Err(wasm_err(e).context("component trapped")),
                 Err(e) => Err(anyhow!(e).context("component task failed")),
             },
         }
@@ -171,7 +171,7 @@ fn compile(engine: &Engine, source: &Path, cache: &Path) -> Result<WasmComponent
             return Ok(c);
         }
     }
-    let c = WasmComponent::new(engine, &bytes)?;
+    let c = WasmComponent::new(engine, &bytes).w()?;
     if std::fs::create_dir_all(cache).is_ok() {
         let tmp = cached.with_extension(format!("{}.tmp", std::process::id()));
         if c.serialize().ok().and_then(|b| std::fs::write(&tmp, b).ok()).is_some() {
@@ -179,6 +179,21 @@ fn compile(engine: &Engine, source: &Path, cache: &Path) -> Result<WasmComponent
         }
     }
     Ok(c)
+}
+
+/// wasmtime 48 has its own error type; without its `anyhow` feature it does not convert.
+fn wasm_err(e: wasmtime::Error) -> anyhow::Error {
+    anyhow!("{e:?}")
+}
+
+trait W<T> {
+    fn w(self) -> Result<T>;
+}
+
+impl<T> W<T> for wasmtime::Result<T> {
+    fn w(self) -> Result<T> {
+        self.map_err(wasm_err)
+    }
 }
 
 fn set(h: &mut http::HeaderMap, name: &'static str, value: &str) {

@@ -27,8 +27,9 @@ pub struct KvStore(String);
 /// An open SQLite connection: its label.
 pub struct SqliteConnection(String);
 
-pub fn add_to_linker(linker: &mut Linker<Ctx>) -> anyhow::Result<()> {
-    Host::add_to_linker::<Ctx, HasSelf<Ctx>>(linker, |c| c)?;
+pub fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
+    // `Host_`: bindgen's name for world `host`.
+    Host_::add_to_linker::<Ctx, HasSelf<Ctx>>(linker, |c| c)?;
     Ok(())
 }
 
