@@ -1,5 +1,6 @@
 //! Copies the WIT packages that ship inside the spin-sdk 5.2 crate into `wit/deps`, so that
-//! `bindgen!` reads Spin's own interface definitions: `fermyon:spin@2.0.0` and the WASI 0.2.0
+//! `bindgen!` reads Spin's own interface definitions: `fermyon:spin@2.0.0`, `spin:sqlite@3.0.0`
+//! and the WASI 0.2.0
 //! (and 2023-10-18 release candidate) packages its worlds include. The WASIp3 packages are
 //! left out: parsing them needs wasmtime's `component-model-async` feature. The crate comes from cargo's registry
 //! cache (`cargo fetch` in the repository root downloads it); `SPIN_SDK_WIT` overrides the path.
@@ -25,7 +26,7 @@ fn main() {
 }
 
 /// Suffixes of the `wit/deps` entries that `fermyon:spin@2.0.0` needs.
-const NEEDED: &[&str] = &["spin@2.0.0", "@0.2.0", "-2023-10-18"];
+const NEEDED: &[&str] = &["spin@2.0.0", "spin-sqlite@3.0.0", "@0.2.0", "-2023-10-18"];
 
 fn find_in_registry() -> Option<PathBuf> {
     let home = std::env::var_os("CARGO_HOME")

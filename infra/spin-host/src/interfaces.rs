@@ -3,11 +3,12 @@
 //! - key-value: only the labels in `key_value_stores` open; any other label is
 //!   `access-denied`, as on Spin.
 //! - variables: only the names in `[component.X.variables]`; any other is `undefined`.
-//! - sqlite: only the labels in `sqlite_databases`; any other is `access-denied`.
+//! - sqlite (`fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`): only the labels in
+//!   `sqlite_databases`; any other is `access-denied`.
 
 use crate::app::Ctx;
 use crate::manifest::check_variable_name;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::Value as SqlValue;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 wasmtime::component::bindgen!({
@@ -16,16 +17,22 @@ wasmtime::component::bindgen!({
     with: {
         "fermyon:spin/key-value.store": KvStore,
         "fermyon:spin/sqlite.connection": SqliteConnection,
+        "spin:sqlite/sqlite.connection": SqliteConnection,
     },
 });
 
 use fermyon::spin::{key_value as kv, sqlite, variables};
+use spin::sqlite::sqlite as sqlite3;
 
 /// An open key-value store: its label.
 pub struct KvStore(String);
 
-/// An open SQLite connection: its label.
-pub struct SqliteConnection(String);
+/// An open SQLite connection: its label, and what its last statement did (`spin:sqlite@3`).
+pub struct SqliteConnection {
+    label: String,
+    last_insert_rowid: i64,
+    changes: u64,
+}
 
 pub fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
     // `Host_`: bindgen's name for world `host`.
@@ -95,49 +102,101 @@ fn sql_io(e: impl std::fmt::Display) -> sqlite::Error {
     sqlite::Error::Io(e.to_string())
 }
 
+/// The values both SQLite interface versions share (their WIT is identical).
+macro_rules! sql_values {
+    ($m:ident) => {
+        pub(super) fn to_sql(v: $m::Value) -> SqlValue {
+            match v {
+                $m::Value::Integer(i) => SqlValue::Integer(i),
+                $m::Value::Real(f) => SqlValue::Real(f),
+                $m::Value::Text(s) => SqlValue::Text(s),
+                $m::Value::Blob(b) => SqlValue::Blob(b),
+                $m::Value::Null => SqlValue::Null,
+            }
+        }
+
+        fn from_sql(v: SqlValue) -> $m::Value {
+            match v {
+                SqlValue::Integer(i) => $m::Value::Integer(i),
+                SqlValue::Real(f) => $m::Value::Real(f),
+                SqlValue::Text(s) => $m::Value::Text(s),
+                SqlValue::Blob(b) => $m::Value::Blob(b),
+                SqlValue::Null => $m::Value::Null,
+            }
+        }
+
+        pub(super) fn query_result(o: crate::state::SqlOutcome) -> $m::QueryResult {
+            $m::QueryResult { columns: o.columns, rows: o.rows.into_iter().map(|r| $m::RowResult { values: r.into_iter().map(from_sql).collect() }).collect() }
+        }
+    };
+}
+
+mod v2 {
+    use super::*;
+    sql_values!(sqlite);
+}
+
+mod v3 {
+    use super::*;
+    sql_values!(sqlite3);
+}
+
+impl Ctx {
+    fn sqlite_open(&mut self, database: String) -> Result<Resource<SqliteConnection>, bool> {
+        if !self.component().sqlite_databases.iter().any(|l| *l == database) {
+            eprintln!("spin-host: component {} may not open SQLite database {database:?} (not in sqlite_databases)", self.component().id);
+            return Err(true);
+        }
+        self.table.push(SqliteConnection { label: database, last_insert_rowid: 0, changes: 0 }).map_err(|_| false)
+    }
+
+    fn sqlite_execute(&mut self, conn: &Resource<SqliteConnection>, statement: &str, parameters: Vec<SqlValue>) -> Result<crate::state::SqlOutcome, String> {
+        let label = self.table.get(conn).map_err(|e| e.to_string())?.label.clone();
+        let outcome = self.app.state.sqlite_execute(&label, statement, parameters).map_err(|e| format!("{e:#}"))?;
+        if let Ok(c) = self.table.get_mut(conn) {
+            c.last_insert_rowid = outcome.last_insert_rowid;
+            c.changes = outcome.changes;
+        }
+        Ok(outcome)
+    }
+}
+
 impl sqlite::Host for Ctx {}
 
 impl sqlite::HostConnection for Ctx {
     fn open(&mut self, database: String) -> Result<Resource<SqliteConnection>, sqlite::Error> {
-        if !self.component().sqlite_databases.iter().any(|l| *l == database) {
-            eprintln!("spin-host: component {} may not open SQLite database {database:?} (not in sqlite_databases)", self.component().id);
-            return Err(sqlite::Error::AccessDenied);
-        }
-        self.table.push(SqliteConnection(database)).map_err(sql_io)
+        self.sqlite_open(database).map_err(|denied| if denied { sqlite::Error::AccessDenied } else { sqlite::Error::InvalidConnection })
     }
 
     fn execute(&mut self, conn: Resource<SqliteConnection>, statement: String, parameters: Vec<sqlite::Value>) -> Result<sqlite::QueryResult, sqlite::Error> {
-        let label = self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)?.0.clone();
-        let db = self.app.state.sqlite(&label).map_err(sql_io)?;
-        let db = db.lock().unwrap();
-        let mut stmt = db.prepare(&statement).map_err(sql_io)?;
-        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-        let params: Vec<SqlValue> = parameters
-            .into_iter()
-            .map(|p| match p {
-                sqlite::Value::Integer(i) => SqlValue::Integer(i),
-                sqlite::Value::Real(f) => SqlValue::Real(f),
-                sqlite::Value::Text(s) => SqlValue::Text(s),
-                sqlite::Value::Blob(b) => SqlValue::Blob(b),
-                sqlite::Value::Null => SqlValue::Null,
-            })
-            .collect();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(sql_io)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sql_io)? {
-            let mut values = Vec::with_capacity(columns.len());
-            for i in 0..columns.len() {
-                values.push(match row.get_ref(i).map_err(sql_io)? {
-                    ValueRef::Null => sqlite::Value::Null,
-                    ValueRef::Integer(i) => sqlite::Value::Integer(i),
-                    ValueRef::Real(f) => sqlite::Value::Real(f),
-                    ValueRef::Text(t) => sqlite::Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => sqlite::Value::Blob(b.to_vec()),
-                });
-            }
-            out.push(sqlite::RowResult { values });
-        }
-        Ok(sqlite::QueryResult { columns, rows: out })
+        let params = parameters.into_iter().map(v2::to_sql).collect();
+        self.sqlite_execute(&conn, &statement, params).map(v2::query_result).map_err(sql_io)
+    }
+
+    fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
+        self.table.delete(conn)?;
+        Ok(())
+    }
+}
+
+impl sqlite3::Host for Ctx {}
+
+impl sqlite3::HostConnection for Ctx {
+    fn open(&mut self, database: String) -> Result<Resource<SqliteConnection>, sqlite3::Error> {
+        self.sqlite_open(database).map_err(|denied| if denied { sqlite3::Error::AccessDenied } else { sqlite3::Error::InvalidConnection })
+    }
+
+    fn execute(&mut self, conn: Resource<SqliteConnection>, statement: String, parameters: Vec<sqlite3::Value>) -> Result<sqlite3::QueryResult, sqlite3::Error> {
+        let params = parameters.into_iter().map(v3::to_sql).collect();
+        self.sqlite_execute(&conn, &statement, params).map(v3::query_result).map_err(sqlite3::Error::Io)
+    }
+
+    fn last_insert_rowid(&mut self, conn: Resource<SqliteConnection>) -> i64 {
+        self.table.get(&conn).map(|c| c.last_insert_rowid).unwrap_or(0)
+    }
+
+    fn changes(&mut self, conn: Resource<SqliteConnection>) -> u64 {
+        self.table.get(&conn).map(|c| c.changes).unwrap_or(0)
     }
 
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {

@@ -8,10 +8,18 @@
 //! default SQLite-backed key-value store serialises them.
 
 use anyhow::{Context, Result};
+use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+pub struct SqlOutcome {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    pub last_insert_rowid: i64,
+    pub changes: u64,
+}
 
 pub struct State {
     kv: Mutex<Connection>,
@@ -67,8 +75,25 @@ impl State {
         Ok(keys)
     }
 
+    /// Runs one statement on database `label`; the rowid and change count are read under the
+    /// same lock, so they are this statement's even when requests run side by side.
+    pub fn sqlite_execute(&self, label: &str, statement: &str, parameters: Vec<Value>) -> Result<SqlOutcome> {
+        let db = self.sqlite(label)?;
+        let db = db.lock().unwrap();
+        let mut stmt = db.prepare(statement)?;
+        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+        let mut rows = Vec::new();
+        {
+            let mut cursor = stmt.query(rusqlite::params_from_iter(parameters))?;
+            while let Some(row) = cursor.next()? {
+                rows.push((0..columns.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>()?);
+            }
+        }
+        Ok(SqlOutcome { columns, rows, last_insert_rowid: db.last_insert_rowid(), changes: db.changes() })
+    }
+
     /// The connection of SQLite database `label`, opened (and created) on first use.
-    pub fn sqlite(&self, label: &str) -> Result<Arc<Mutex<Connection>>> {
+    fn sqlite(&self, label: &str) -> Result<Arc<Mutex<Connection>>> {
         let mut open = self.sqlite.lock().unwrap();
         if let Some(c) = open.get(label) {
             return Ok(c.clone());

@@ -14,6 +14,7 @@ fn e2e_gateway_answers_every_path() {
         // The emulator's own 404 is the plain text "Not Found"; anything else came from the gateway.
         assert_ne!(r.body, "Not Found", "{path} did not reach the gateway: {r:?}");
         assert!(r.status >= 200 && r.status < 500, "{path}: {r:?}");
+        assert!(r.headers.iter().any(|(k, v)| k == "content-type" && v == "application/json"), "{path}: {r:?}");
     }
 }
 

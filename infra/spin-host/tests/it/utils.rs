@@ -190,3 +190,37 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         b = &b[eol + 2 + size + 2..];
     }
 }
+
+/// Builds the probe component (tests/fixture) once per test run and returns its path.
+pub fn probe_wasm() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("probe");
+            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "--release", "--locked", "--target", "wasm32-wasip2", "--manifest-path"])
+                .arg(fixture.join("Cargo.toml"))
+                .arg("--target-dir")
+                .arg(&target)
+                .status()
+                .expect("run cargo for the probe component");
+            assert!(status.success(), "building tests/fixture for wasm32-wasip2 failed");
+            target.join("wasm32-wasip2/release/spin_host_probe.wasm")
+        })
+        .clone()
+}
+
+/// A one-thread HTTP server on 127.0.0.1 answering every request with 204; returns its port.
+pub fn http_sink() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+        }
+    });
+    port
+}
