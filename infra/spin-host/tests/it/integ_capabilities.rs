@@ -36,6 +36,6 @@ fn integ_undeclared_variable_is_undefined() {
     // The gateway loses its admin token: the application still defines it, the gateway may not read it.
     let m = manifest(&dir, |t| replace_line(&t, "switchyard_admin_token = \"{{ switchyard_admin_token }}\"", ""));
     let hub = Emulator::start(&m, &dir.join("state"), &hub_env());
-    let status = apply_status(&hub);
-    assert!(status == 401 || status == 403 || status >= 500, "the gateway admitted an admin call without its token variable: {status}");
+    // Without the variable the gateway has no admin token, so no bearer token is the admin's.
+    assert_eq!(apply_status(&hub), 401);
 }
