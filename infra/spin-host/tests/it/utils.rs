@@ -38,9 +38,11 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// The hub's spin.toml with its sources pointed at [`wasm_dir`], after `edit`, written to `dir`.
+/// The hub's spin.toml (or the file `SWITCHYARD_SPIN_TOML` names) with its sources pointed at
+/// [`wasm_dir`], after `edit`, written to `dir`.
 pub fn manifest(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
-    let text = std::fs::read_to_string(repo_root().join("spin.toml")).unwrap();
+    let source = std::env::var_os("SWITCHYARD_SPIN_TOML").map(PathBuf::from).unwrap_or_else(|| repo_root().join("spin.toml"));
+    let text = std::fs::read_to_string(source).unwrap();
     let wasm = wasm_dir();
     let text = text.replace("source = \"target/wasm32-wasip2/release/", &format!("source = \"{}/", wasm.display()));
     let edited = edit(text.clone());
