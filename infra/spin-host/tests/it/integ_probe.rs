@@ -1,0 +1,81 @@
+//! The probe component (tests/fixture) asks for capabilities by name: what its manifest
+//! declares is granted, anything else is refused with the error Spin's interfaces define.
+
+use crate::utils::*;
+use std::path::Path;
+
+fn probe_manifest(dir: &Path, sink_port: u16) -> std::path::PathBuf {
+    let text = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "probe"
+[variables]
+granted = {{ default = "visible" }}
+withheld = {{ default = "hidden" }}
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{wasm}"
+key_value_stores = ["default"]
+sqlite_databases = ["default"]
+allowed_outbound_hosts = ["http://127.0.0.1:{sink_port}"]
+[component.probe.variables]
+granted = "{{{{ granted }}}}"
+"#,
+        wasm = probe_wasm().display()
+    );
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn integ_probe_granted_and_refused() {
+    let dir = scratch("probe");
+    let sink = http_sink();
+    let m = probe_manifest(&dir, sink);
+    let state = dir.join("state");
+    {
+        let e = Emulator::start(&m, &state, &[]);
+        // Key-value: the declared store works, another label is access-denied.
+        assert_eq!(e.call("PUT", "/kv/default/k", &[], b"v1").status, 200);
+        let r = e.call("GET", "/kv/default/k", &[], b"");
+        assert_eq!((r.status, r.body.as_str()), (200, "v1"));
+        let r = e.call("GET", "/kv/other/k", &[], b"");
+        assert_eq!((r.status, r.body.as_str()), (500, "Error::AccessDenied"));
+        // Variables: the declared one has its value, the application's other one is undefined.
+        let r = e.call("GET", "/var/granted", &[], b"");
+        assert_eq!((r.status, r.body.as_str()), (200, "visible"));
+        let r = e.call("GET", "/var/withheld", &[], b"");
+        assert_eq!(r.status, 500);
+        assert!(r.body.starts_with("Error::Undefined("), "{r:?}");
+        let r = e.call("GET", "/var/Not-A-Name", &[], b"");
+        assert!(r.body.starts_with("Error::InvalidName("), "{r:?}");
+        // SQLite, both interface versions, on the declared database; another is access-denied.
+        assert_eq!(e.call("POST", "/sql2/default", &[], b"CREATE TABLE t (x TEXT)").status, 200);
+        let r = e.call("POST", "/sql3/default", &[], b"INSERT INTO t VALUES ('a')");
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.body.ends_with("rowid=1 changes=1"), "{r:?}");
+        let r = e.call("POST", "/sql2/default", &[], b"SELECT x FROM t");
+        assert_eq!((r.status, r.body.as_str()), (200, r#"["x"] ["[Value::Text(\"a\")]"]"#));
+        let r = e.call("POST", "/sql2/other", &[], b"SELECT 1");
+        assert_eq!((r.status, r.body.as_str()), (500, "Error::AccessDenied"));
+        let r = e.call("POST", "/sql3/other", &[], b"SELECT 1");
+        assert_eq!((r.status, r.body.as_str()), (500, "Error::AccessDenied"));
+        // Outbound HTTP: the declared host:port is reached, the same server by another name is not.
+        let r = e.call("GET", &format!("/out/http://127.0.0.1:{sink}/x"), &[], b"");
+        assert_eq!((r.status, r.body.as_str()), (200, "204"));
+        let r = e.call("GET", &format!("/out/http://localhost:{sink}/x"), &[], b"");
+        assert_eq!(r.status, 500);
+        assert!(r.body.contains("HttpRequestDenied"), "{r:?}");
+        // Chaining to a component the manifest lacks is refused before it is looked up.
+        let r = e.call("GET", "/out/http://nothere.spin.internal/", &[], b"");
+        assert!(r.body.contains("HttpRequestDenied"), "{r:?}");
+    } // SIGKILL
+    let e = Emulator::start(&m, &state, &[]);
+    let r = e.call("GET", "/kv/default/k", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "v1"), "key-value after a SIGKILL and restart");
+    let r = e.call("POST", "/sql2/default", &[], b"SELECT x FROM t");
+    assert_eq!((r.status, r.body.as_str()), (200, r#"["x"] ["[Value::Text(\"a\")]"]"#), "SQLite after a SIGKILL and restart");
+}
