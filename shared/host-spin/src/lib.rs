@@ -296,6 +296,10 @@ impl SpinHttp {
         for (k, v) in &request.headers {
             builder.header(k.clone(), v.clone());
         }
+        // A known length, not a chunked body: some receivers and proxies refuse chunked posts.
+        if !request.body.is_empty() && !request.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
+            builder.header("content-length", request.body.len().to_string());
+        }
         let req = builder.body(request.body).build();
         let resp: spin_sdk::http::Response =
             spin_sdk::http::send(req).await.map_err(|e| OutboundError::Connection(e.to_string()))?;
@@ -309,9 +313,10 @@ impl SpinHttp {
 
 pub struct SpinHost {
     kv: PortResult<SpinKv>,
-    outbox: PortResult<SpinOutbox>,
+    /// Opened on first use: only the components that declare the SQLite database ask for it.
+    outbox: std::cell::OnceCell<PortResult<SpinOutbox>>,
     archive: PortResult<SpinArchive>,
-    unique: PortResult<SpinUnique>,
+    unique: std::cell::OnceCell<PortResult<SpinUnique>>,
     addresses: PortResult<SpinAddressTable>,
     http: SpinHttp,
     settings: Settings,
@@ -323,9 +328,9 @@ impl SpinHost {
     pub fn open() -> Self {
         SpinHost {
             kv: open_store(),
-            outbox: SpinSql::open().map(SpinOutbox),
+            outbox: std::cell::OnceCell::new(),
             archive: open_store().map(SpinArchive),
-            unique: SpinSql::open().map(SpinUnique),
+            unique: std::cell::OnceCell::new(),
             addresses: open_store().map(SpinAddressTable),
             http: SpinHttp,
             settings: Settings::from_lookup(setting),
@@ -366,10 +371,10 @@ impl Host for SpinHost {
         opened(&self.archive)
     }
     fn outbox(&self) -> PortResult<&SpinOutbox> {
-        opened(&self.outbox)
+        opened(self.outbox.get_or_init(|| SpinSql::open().map(SpinOutbox)))
     }
     fn unique(&self) -> PortResult<&SpinUnique> {
-        opened(&self.unique)
+        opened(self.unique.get_or_init(|| SpinSql::open().map(SpinUnique)))
     }
     fn address_table(&self) -> PortResult<&SpinAddressTable> {
         opened(&self.addresses)
