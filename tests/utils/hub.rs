@@ -104,17 +104,21 @@ fn start_shared() -> Hub {
 }
 
 /// The program that runs the hub: `SWITCHYARD_RUNNER=wrangler` for plain `wrangler dev`,
-/// anything else (or unset) for `infra/scripts/run-hub.mjs`.
+/// `SWITCHYARD_RUNNER=spin` for the Spin components on the Spin host emulator
+/// (`infra/spin-host`, built with `cargo build --release` there; the components with
+/// `infra/scripts/build.sh --spin`), anything else (or unset) for `infra/scripts/run-hub.mjs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runner {
     RunHub,
     WranglerDev,
+    Spin,
 }
 
 impl Runner {
     pub fn from_env() -> Runner {
         match std::env::var("SWITCHYARD_RUNNER").as_deref() {
             Ok("wrangler") => Runner::WranglerDev,
+            Ok("spin") => Runner::Spin,
             _ => Runner::RunHub,
         }
     }
@@ -183,6 +187,19 @@ impl HubProcess {
                 c.args(["dev", "--port", &port.to_string(), "--inspector-port", &inspector.to_string(), "--ip", "127.0.0.1"])
                     .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
                 c
+            }
+            Runner::Spin => {
+                // The same settings, as Spin's environment provider reads variables.
+                let host = root.join("infra/spin-host/target/release/spin-host");
+                assert!(host.exists(), "SWITCHYARD_RUNNER=spin needs {} (cargo build --release in infra/spin-host)", host.display());
+                let mut c = Command::new(host);
+                c.arg("--manifest").arg(root.join("spin.toml")).arg("--state").arg(self.dir.join("spin-state"));
+                c.args(["--listen", &format!("127.0.0.1:{port}")]);
+                let vars = std::fs::read_to_string(self.dir.join("test.vars")).expect("the staged settings");
+                for (name, value) in vars.lines().filter_map(|l| l.split_once('=')) {
+                    c.env(format!("SPIN_VARIABLE_{name}"), value);
+                }
+                return c;
             }
         };
         cmd.args(&self.configs).arg("--persist-to").arg(self.dir.join("state"));
