@@ -307,20 +307,36 @@ async fn deliver<P: Rules>(host: &impl Host, live: &[(usize, Job<P>, Vec<u8>)]) 
             }
             continue;
         }
-        let answer = call(host, lead, &endpoint, &rules.combine(&items[calls.clone()])).await?;
+        // From here on a host failure must not undo what earlier calls delivered: it fails
+        // this call's jobs and the rest (they are handed out again), not the whole group.
+        let mut jitter = [0u8; 4];
+        let answer = match host.fill(&mut jitter) {
+            Ok(()) => call(host, lead, &endpoint, &rules.combine(&items[calls.clone()])).await,
+            Err(e) => Err(e),
+        };
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                out.extend((calls.start..live.len()).map(|_| Err(e.clone())));
+                return Ok(out);
+            }
+        };
+        let jitter = u32::from_le_bytes(jitter);
         let verdicts = match &answer {
             Some(a) => rules.verdicts(a.as_ref(), &items[calls.clone()], host.now_ms()),
             // No usable credential now (token endpoint down, API key expired): try again later.
             None => items[calls].iter().map(|_| Verdict::of(Outcome::Retry)).collect(),
         };
+        debug_assert_eq!(verdicts.len(), jobs.len(), "one verdict per job of the call");
         let failed = verdicts.iter().all(|v| v.outcome == Outcome::Retry);
         if let (Some(c), Some(_)) = (&circuit, &answer) {
-            c.record(host, !failed).await?;
+            // The call is made: a circuit that cannot be written is logged, not a reason to
+            // hand its jobs out again.
+            if let Err(e) = c.record(host, !failed).await {
+                host.log_error(&format!("deliver {}: circuit not recorded: {e}", lead.message_id));
+            }
         }
         let retry_after = verdicts.iter().filter_map(|v| v.retry_after_secs).max();
-        let mut jitter = [0u8; 4];
-        host.fill(&mut jitter)?;
-        let jitter = u32::from_le_bytes(jitter);
         for ((_, job, payload), verdict) in jobs.iter().zip(verdicts) {
             out.push(match verdict.outcome {
                 Outcome::Delivered => finish(host, job, Finished::Delivered).await,
