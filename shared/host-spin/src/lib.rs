@@ -436,7 +436,7 @@ pub async fn read_incoming(req: spin_sdk::http::IncomingRequest) -> (HttpRequest
     let headers: Vec<(String, String)> =
         req.headers().entries().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned())).collect();
     let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let remote_ip = header("spin-client-addr").map(|a| a.rsplit_once(':').map_or(a.as_str(), |(ip, _)| ip).trim_matches(['[', ']']).to_string());
+    let remote_ip = header("spin-client-addr").map(|a| client_ip(&a));
     let addressed_url = header("spin-full-url");
     let body = req.into_body().await.unwrap_or_default();
     (HttpRequest { method, url, headers, body }, remote_ip, addressed_url)
@@ -468,9 +468,8 @@ pub async fn drain_now(host: &SpinHost) {
 }
 
 /// The caller's address from Spin's `spin-client-addr` header (`ip:port`, `[v6]:port`).
-pub fn remote_ip(req: &spin_sdk::http::Request) -> Option<String> {
-    let addr = req.header("spin-client-addr")?.as_str()?;
-    Some(addr.rsplit_once(':').map_or(addr, |(ip, _)| ip).trim_matches(['[', ']']).to_string())
+fn client_ip(addr: &str) -> String {
+    addr.rsplit_once(':').map_or(addr, |(ip, _)| ip).trim_matches(['[', ']']).to_string()
 }
 
 /// Throttling windows in Spin's SQLite, replaced by compare and set

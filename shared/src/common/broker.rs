@@ -107,8 +107,14 @@ pub enum Ack {
 /// lingers for [`BATCH_LINGER_MS`] so that others can join its call.
 pub async fn enqueue<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, delay_secs: u32, payload: Option<&[u8]>) -> PortResult<()> {
     let group = job.payload.group();
-    let linger = if delay_secs == 0 && group.is_some() { BATCH_LINGER_MS } else { 0 };
-    put(host, job, payload, host.now_ms() + delay_secs as u64 * 1000 + linger, group.as_deref(), None).await
+    put(host, job, payload, due_at(host.now_ms(), delay_secs, group.is_some()), group.as_deref(), None).await
+}
+
+/// When a job put at `now_ms` with `delay_secs` falls due: a new job of a group (no delay)
+/// lingers for [`BATCH_LINGER_MS`].
+fn due_at(now_ms: u64, delay_secs: u32, grouped: bool) -> u64 {
+    let linger = if delay_secs == 0 && grouped { BATCH_LINGER_MS } else { 0 };
+    now_ms + delay_secs as u64 * 1000 + linger
 }
 
 async fn put<P: Addressed + Serialize + DeserializeOwned>(host: &impl Host, job: &Job<P>, payload: Option<&[u8]>, due_at_ms: u64, group: Option<&str>, held: Option<&str>) -> PortResult<()> {
@@ -153,8 +159,8 @@ pub async fn enqueue_many<P: Addressed + Serialize + DeserializeOwned>(host: &im
             .iter()
             .map(|&k| {
                 let (_, recipient, json, group) = &rows[k];
-                let linger = if group.is_some() { BATCH_LINGER_MS } else { 0 };
-                OutboxEntry { recipient, id: &jobs[k].0.message_id, job: json, payload: Some(jobs[k].1), due_at_ms: now + linger, group: group.as_deref(), held: None }
+                let due_at_ms = due_at(now, 0, group.is_some());
+                OutboxEntry { recipient, id: &jobs[k].0.message_id, job: json, payload: Some(jobs[k].1), due_at_ms, group: group.as_deref(), held: None }
             })
             .collect();
         async move { (members, outbox.put_many(shard, &entries).await) }
