@@ -12,6 +12,7 @@ const SPIN_SDK: &str = "spin-sdk-5.2.0";
 fn main() {
     println!("cargo:rerun-if-env-changed=SPIN_SDK_WIT");
     println!("cargo:rerun-if-changed=wit/host.wit");
+    println!("cargo:rerun-if-changed=../../shared/host-spin/wit/cron.wit");
     let source = std::env::var_os("SPIN_SDK_WIT").map(PathBuf::from).or_else(find_in_registry).unwrap_or_else(|| {
         panic!("{SPIN_SDK}/wit not found in cargo's registry: run `cargo fetch` in the repository root (its functions depend on spin-sdk 5.2), or set SPIN_SDK_WIT")
     });

@@ -1,7 +1,7 @@
 //! The rows of TOTSCo API v2.0 §2.1.8.1 that need a hub in trouble: 500/101503 when the back
 //! end cannot take the message (nothing is acknowledged, so the sender retries), and
 //! 503/700700 when the operator blocked an API. A hub of its own: `send` has no archive
-//! binding and the directory API is blocked.
+//! (no R2 binding on Cloudflare, no key-value store on Spin) and the directory API is blocked.
 
 use serde_json::json;
 use switchyard_tests::api::{call, client, letter, unique_rcpid, MATCH_REQUEST};
@@ -12,10 +12,7 @@ fn e2e_500_101503_and_503_700700() {
     let dir = std::env::temp_dir().join(format!("switchyard-degraded-{}-{}", std::process::id(), unique_rcpid()));
     let admin = "degraded-test-admin-token-01";
     let mut process = HubProcess::stage(&dir, admin, &[("SWITCHYARD_BLOCKED_APIS", "directory".into())]);
-    let send = std::fs::read_to_string(process.config("send")).unwrap();
-    let without_archive = send.replace("[[r2_buckets]]\nbinding = \"SWITCHYARD_ARCHIVE\"\nbucket_name = \"switchyard-archive\"\n", "");
-    assert_ne!(send, without_archive, "the send config binds the archive");
-    std::fs::write(process.config("send"), without_archive).unwrap();
+    process.withhold_archive_from_send();
     process.spawn();
     let hub = Hub { base: process.base.clone(), admin_token: admin.into(), signing_key_pem: None, log: None };
     let seed = std::fs::read(switchyard_tests::hub::root().join("infra/seed/demo.json")).unwrap();

@@ -105,7 +105,7 @@ fn start_shared() -> Hub {
 
 /// The program that runs the hub: `SWITCHYARD_RUNNER=wrangler` for plain `wrangler dev`,
 /// `SWITCHYARD_RUNNER=spin` for the Spin components on the Spin host emulator
-/// (`infra/spin-host`, built with `cargo build --release` there; the components with
+/// (`infra/spin-host`, built by `infra/scripts/spin-host.sh`; the components with
 /// `infra/scripts/build.sh --spin`), anything else (or unset) for `infra/scripts/run-hub.mjs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runner {
@@ -122,6 +122,15 @@ impl Runner {
             _ => Runner::RunHub,
         }
     }
+}
+
+/// The Spin host emulator: `SWITCHYARD_SPIN_HOST`, as `make test` sets it
+/// (infra/scripts/spin-host.sh builds it into a cache outside the work tree), or a build in
+/// `infra/spin-host/target`.
+fn spin_host() -> PathBuf {
+    let host = std::env::var_os("SWITCHYARD_SPIN_HOST").map(PathBuf::from).unwrap_or_else(|| root().join("infra/spin-host/target/release/spin-host"));
+    assert!(host.exists(), "SWITCHYARD_RUNNER=spin needs the emulator at {} (infra/scripts/spin-host.sh builds it)", host.display());
+    host
 }
 
 /// One hub process group running every function, on a free port, with its state in `dir`.
@@ -145,6 +154,30 @@ impl HubProcess {
     /// The staged wrangler config of `function` (edit it before [`HubProcess::spawn`]).
     pub fn config(&self, function: &str) -> PathBuf {
         self.dir.join("configs").join(function).join("wrangler.toml")
+    }
+
+    /// Takes the archive away from `send` before [`HubProcess::spawn`], so the back end cannot
+    /// take a message: on Cloudflare its R2 binding, on Spin its key-value store (where Spin
+    /// keeps the archive), in a copy of the manifest this hub then runs.
+    pub fn withhold_archive_from_send(&self) {
+        match Runner::from_env() {
+            Runner::Spin => {
+                let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+                let absolute = manifest.replace("source = \"target/", &format!("source = \"{}/target/", root().display()));
+                let send = "[component.send]\n";
+                let at = absolute.find(send).expect("spin.toml declares component send") + send.len();
+                let (head, tail) = absolute.split_at(at);
+                let without = tail.replacen("key_value_stores = [\"default\"]\n", "key_value_stores = []\n", 1);
+                assert_ne!(tail, without, "send declares the default key-value store");
+                std::fs::write(self.dir.join("spin.toml"), format!("{head}{without}")).expect("staged manifest");
+            }
+            _ => {
+                let send = std::fs::read_to_string(self.config("send")).expect("staged send config");
+                let without = send.replace("[[r2_buckets]]\nbinding = \"SWITCHYARD_ARCHIVE\"\nbucket_name = \"switchyard-archive\"\n", "");
+                assert_ne!(send, without, "the send config binds the archive");
+                std::fs::write(self.config("send"), without).expect("staged send config");
+            }
+        }
     }
 
     /// Stages the configs without starting the hub.
@@ -190,10 +223,13 @@ impl HubProcess {
             }
             Runner::Spin => {
                 // The same settings, as Spin's environment provider reads variables.
-                let host = root.join("infra/spin-host/target/release/spin-host");
-                assert!(host.exists(), "SWITCHYARD_RUNNER=spin needs {} (cargo build --release in infra/spin-host)", host.display());
+                let host = spin_host();
                 let mut c = Command::new(host);
-                c.arg("--manifest").arg(root.join("spin.toml")).arg("--state").arg(self.dir.join("spin-state"));
+                let staged = self.dir.join("spin.toml");
+                let manifest = if staged.exists() { staged } else { root.join("spin.toml") };
+                c.arg("--manifest").arg(manifest).arg("--state").arg(self.dir.join("spin-state"));
+                // Compiled components are shared by every hub of the run (keyed by contents).
+                c.arg("--cache-dir").arg(root.join("target/spin-host-compiled"));
                 c.args(["--listen", &format!("127.0.0.1:{port}")]);
                 let vars = std::fs::read_to_string(self.dir.join("test.vars")).expect("the staged settings");
                 for (name, value) in vars.lines().filter_map(|l| l.split_once('=')) {

@@ -28,7 +28,10 @@ const INTERNAL_SUFFIX: &str = ".spin.internal";
 pub struct App {
     pub components: Vec<Component>,
     allowed: Vec<Vec<AllowedHost>>,
-    pres: Vec<ProxyPre<Ctx>>,
+    /// Per component: its HTTP entry (None when no HTTP trigger names it) and its cron entry
+    /// (None when no cron trigger does).
+    pres: Vec<Option<ProxyPre<Ctx>>>,
+    crons: Vec<Option<crate::cron::SpinCronPre<Ctx>>>,
     routes: Vec<Route>,
     pub state: State,
 }
@@ -74,18 +77,22 @@ impl App {
 
         let state = State::open(state_dir)?;
         let mut pres = Vec::new();
+        let mut crons = Vec::new();
         let mut allowed = Vec::new();
         for c in &manifest.components {
             let wasm = compile(&engine, &c.source, cache).with_context(|| format!("component {}", c.id))?;
             let pre = linker.instantiate_pre(&wasm).w().with_context(|| format!("component {}: it imports something this host does not provide", c.id))?;
-            pres.push(ProxyPre::new(pre).w().with_context(|| format!("component {} does not export wasi:http/incoming-handler", c.id))?);
+            let http = c.route != Route::None;
+            pres.push(if http { Some(ProxyPre::new(pre.clone()).w().with_context(|| format!("component {} does not export wasi:http/incoming-handler", c.id))?) } else { None });
+            let cron = !c.cron.is_empty();
+            crons.push(if cron { Some(crate::cron::SpinCronPre::new(pre).w().with_context(|| format!("component {} does not export handle-cron-event (fermyon:spin-cron@2.0.0)", c.id))?) } else { None });
             allowed.push(c.allowed_outbound_hosts.iter().map(|h| AllowedHost::parse(h)).collect::<Result<Vec<_>>>().with_context(|| format!("component {}", c.id))?);
             for label in &c.key_value_stores {
                 state.kv_create(label)?;
             }
         }
         let routes = manifest.components.iter().map(|c| c.route.clone()).collect();
-        Ok(Arc::new(App { components: manifest.components, allowed, pres, routes, state }))
+        Ok(Arc::new(App { components: manifest.components, allowed, pres, crons, routes, state }))
     }
 
     /// Serves an incoming request: routes it by path, or answers 404 as Spin does.
@@ -124,20 +131,11 @@ impl App {
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
-        let c = &self.components[index];
-        let mut wasi = WasiCtx::builder();
-        wasi.inherit_stdout().inherit_stderr();
-        for (k, v) in &c.environment {
-            wasi.env(k, v);
-        }
-        let mut store = Store::new(
-            self.pres[index].engine(),
-            Ctx { app: self.clone(), index, table: ResourceTable::new(), wasi: wasi.build(), http: WasiHttpCtx::new(), outbound: Outbound { app: self.clone(), index } },
-        );
+        let pre = self.pres[index].clone().with_context(|| format!("component {} has no HTTP trigger", self.components[index].id))?;
+        let mut store = self.store(index, pre.engine());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let req = store.data_mut().http().new_incoming_request(Scheme::Http, req).w()?;
         let out = store.data_mut().http().new_response_outparam(sender).w()?;
-        let pre = self.pres[index].clone();
         // The instance keeps running in its task after it sets the response, to stream the body.
         let task = tokio::task::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
@@ -151,6 +149,31 @@ impl App {
                 Ok(Err(e)) => Err(wasm_err(e).context("component trapped")),
                 Err(e) => Err(anyhow!(e).context("component task failed")),
             },
+        }
+    }
+}
+
+impl App {
+    /// A fresh store for one instance of component `index`.
+    fn store(self: &Arc<Self>, index: usize, engine: &Engine) -> Store<Ctx> {
+        let c = &self.components[index];
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stdout().inherit_stderr();
+        for (k, v) in &c.environment {
+            wasi.env(k, v);
+        }
+        Store::new(engine, Ctx { app: self.clone(), index, table: ResourceTable::new(), wasi: wasi.build(), http: WasiHttpCtx::new(), outbound: Outbound { app: self.clone(), index } })
+    }
+
+    /// Runs component `index`'s `handle-cron-event` in a fresh instance, as the cron trigger
+    /// does when its schedule fires.
+    pub async fn cron_event(self: &Arc<Self>, index: usize, timestamp: u64) -> Result<()> {
+        let pre = self.crons[index].clone().with_context(|| format!("component {} has no cron trigger", self.components[index].id))?;
+        let mut store = self.store(index, pre.engine());
+        let cron = pre.instantiate_async(&mut store).await.w()?;
+        match cron.call_handle_cron_event(&mut store, crate::cron::Metadata { timestamp }).await.map_err(wasm_err).context("cron handler trapped")? {
+            Ok(()) => Ok(()),
+            Err(crate::cron::Error::Other(e)) => bail!("cron handler failed: {e}"),
         }
     }
 }
@@ -232,7 +255,7 @@ impl WasiHttpHooks for Outbound {
             }
             let done: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send> = Box::new(async { Ok(()) });
             if let Some(id) = host.strip_suffix(INTERNAL_SUFFIX) {
-                let Some(to) = app.components.iter().position(|c| c.id == id) else {
+                let Some(to) = app.components.iter().position(|c| c.id == id && c.route != Route::None) else {
                     return Err(wasmtime_wasi_http::Error::DestinationNotFound);
                 };
                 let mut request = request;

@@ -1,9 +1,10 @@
-//! `spin-host`: a test harness that runs a Spin application's HTTP components on wasmtime.
+//! `spin-host`: a test harness that runs a Spin application's HTTP and cron components on wasmtime.
 //! It is not Spin; see README.md for what it implements and what it does not.
 //!
 //! spin-host --manifest spin.toml --state DIR --listen 127.0.0.1:PORT [--cache-dir DIR]
 
 mod app;
+mod cron;
 mod interfaces;
 mod manifest;
 mod outbound;
@@ -55,6 +56,7 @@ async fn main() -> Result<()> {
     let cache = args.cache.unwrap_or_else(|| args.state.join("compiled"));
     let app = app::App::load(manifest, &args.state, &cache)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    cron::start(&app);
     // Tests and scripts wait for this line.
     println!("spin-host: serving http://{} ({} components, ready in {} ms)", listener.local_addr()?, app.components.len(), started.elapsed().as_millis());
     loop {

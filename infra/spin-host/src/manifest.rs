@@ -1,5 +1,6 @@
 //! The parts of a Spin 2 manifest (`spin.toml`) this host honours: application variables,
-//! HTTP triggers, and per component its source, key-value stores, SQLite databases, allowed
+//! HTTP triggers, cron triggers (the `spin-trigger-cron` plugin's `[[trigger.cron]]`), and per
+//! component its source, key-value stores, SQLite databases, allowed
 //! outbound hosts and variable templates. Start-up fails, as `spin up` does, when a required
 //! variable has no value or a template names an undefined variable.
 
@@ -36,6 +37,15 @@ struct RawVariable {
 struct RawTriggers {
     #[serde(default)]
     http: Vec<RawHttpTrigger>,
+    #[serde(default)]
+    cron: Vec<RawCronTrigger>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCronTrigger {
+    component: String,
+    cron_expression: String,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +85,8 @@ pub enum Route {
     Wildcard(String),
     /// `route = { private = true }`: only by local service chaining.
     Private,
+    /// No HTTP trigger names the component (a cron trigger does): no request reaches it.
+    None,
 }
 
 impl Route {
@@ -97,7 +109,7 @@ impl Route {
             Route::Exact(p) if p.is_empty() => "/".into(),
             Route::Exact(p) => p.clone(),
             Route::Wildcard(p) => format!("{p}/..."),
-            Route::Private => String::new(),
+            Route::Private | Route::None => String::new(),
         }
     }
 }
@@ -112,6 +124,9 @@ pub struct Component {
     /// Component variable name -> resolved value.
     pub variables: BTreeMap<String, String>,
     pub environment: BTreeMap<String, String>,
+    /// The schedules of the cron triggers that name it (six fields, seconds first, as the
+    /// plugin reads them).
+    pub cron: Vec<cron::Schedule>,
 }
 
 pub struct Manifest {
@@ -148,9 +163,23 @@ impl Manifest {
             }
         }
 
+        let mut schedules: BTreeMap<&str, Vec<cron::Schedule>> = BTreeMap::new();
+        for t in &raw.trigger.cron {
+            if !raw.component.contains_key(&t.component) {
+                bail!("cron trigger names component {:?}, which the manifest does not define", t.component);
+            }
+            let schedule = t.cron_expression.parse::<cron::Schedule>().with_context(|| format!("component {}: cron_expression {:?}", t.component, t.cron_expression))?;
+            schedules.entry(&t.component).or_default().push(schedule);
+        }
+
         let mut components = Vec::new();
         for (id, c) in &raw.component {
-            let Some(route) = routes.remove(id.as_str()) else { continue };
+            let cron = schedules.remove(id.as_str()).unwrap_or_default();
+            let route = match routes.remove(id.as_str()) {
+                Some(route) => route,
+                None if !cron.is_empty() => Route::None,
+                None => continue,
+            };
             let mut variables = BTreeMap::new();
             for (name, template) in &c.variables {
                 check_variable_name(name).with_context(|| format!("component {id}"))?;
@@ -166,6 +195,7 @@ impl Manifest {
                 allowed_outbound_hosts: c.allowed_outbound_hosts.clone(),
                 variables,
                 environment: c.environment.clone(),
+                cron,
             });
         }
         Ok(Manifest { components })
@@ -288,5 +318,21 @@ secret = "{{secret}}"
         assert_eq!(m.components.len(), 8);
         let public: Vec<_> = m.components.iter().filter(|c| c.route != Route::Private).map(|c| c.id.as_str()).collect();
         assert_eq!(public, ["gateway"]);
+        let scheduled: Vec<_> = m.components.iter().filter(|c| !c.cron.is_empty()).map(|c| c.id.as_str()).collect();
+        assert_eq!(scheduled, ["deliver"]);
+    }
+
+    #[test]
+    fn cron_triggers_run_http_less_components_and_bad_expressions_fail() {
+        let with_cron = format!("{MANIFEST}\n[[trigger.cron]]\ncomponent = \"tick\"\ncron_expression = \"*/2 * * * * *\"\n[component.tick]\nsource = \"tick.wasm\"\n");
+        let m = Manifest::parse(&with_cron, Path::new("/app"), &env(&[("SPIN_VARIABLE_SECRET", "s")])).unwrap();
+        let tick = m.components.iter().find(|c| c.id == "tick").unwrap();
+        assert_eq!(tick.route, Route::None);
+        assert_eq!(tick.cron.len(), 1);
+        let bad = with_cron.replace("*/2 * * * * *", "every two seconds");
+        let err = Manifest::parse(&bad, Path::new("/app"), &env(&[("SPIN_VARIABLE_SECRET", "s")])).err().unwrap();
+        assert!(format!("{err:#}").contains("cron_expression"), "{err:#}");
+        let unknown = with_cron.replace("component = \"tick\"", "component = \"nothere\"");
+        assert!(Manifest::parse(&unknown, Path::new("/app"), &env(&[("SPIN_VARIABLE_SECRET", "s")])).is_err());
     }
 }

@@ -29,7 +29,7 @@ pub fn route(routes: &[Route], path: &str) -> Option<Matched> {
                 let under = path == prefix || path.starts_with(&format!("{prefix}/")) || prefix.is_empty();
                 under.then_some((i, prefix.len(), false))
             }
-            Route::Private => None,
+            Route::Private | Route::None => None,
         };
         if let Some(c) = candidate {
             let better = match best {

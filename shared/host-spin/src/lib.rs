@@ -599,13 +599,69 @@ macro_rules! gateway_entry {
     };
 }
 
-/// The deliver component: Spin has no queue trigger, so `POST /deliver/drain` (a private
-/// route) runs the due outbox jobs with `run_jobs(&SpinHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>`.
+/// Spin's cron trigger (`fermyon:spin-cron@2.0.0`, see `wit/cron.wit`): the bindings for a
+/// component that exports `handle-cron-event`, which [`drain_entry!`] does.
+#[doc(hidden)]
+pub mod cron {
+    spin_sdk::wit_bindgen::generate!({
+        world: "spin-cron",
+        path: "wit/cron.wit",
+        runtime_path: "::spin_sdk::wit_bindgen::rt",
+        pub_export_macro: true,
+        export_macro_name: "export_cron",
+        default_bindings_module: "::switchyard_host_spin::cron",
+    });
+}
+
+/// Runs `future` to completion on Spin's executor (for an export that is not async).
+pub fn run_blocking<T>(future: impl std::future::Future<Output = T>) -> T {
+    spin_executor::run(future)
+}
+
+/// How long one cron run keeps draining while full batches keep coming: the next run starts
+/// on schedule anyway (runs may overlap; leases keep them apart).
+pub const CRON_DRAIN_BUDGET_MS: u64 = 20_000;
+
+/// One run of the cron trigger: drains batch after batch while they come full, within
+/// [`CRON_DRAIN_BUDGET_MS`]. This is what makes delivery, retries and dead-lettering proceed
+/// with no incoming traffic.
+pub async fn drain_scheduled(host: &SpinHost, run: impl AsyncFn(&SpinHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>) -> PortResult<usize> {
+    let started = host.now_ms();
+    let mut total = 0;
+    loop {
+        let n = drain(host, &run).await?;
+        total += n;
+        if n < DRAIN_BATCH || host.now_ms().saturating_sub(started) >= CRON_DRAIN_BUDGET_MS {
+            return Ok(total);
+        }
+    }
+}
+
+/// The deliver component: Spin has no queue trigger, so the outbox is drained on Spin's cron
+/// trigger (`handle-cron-event`, every second in `spin.toml`) and on `POST /deliver/drain`, a
+/// private route the gateway calls right after ingest. Both run the due outbox jobs with
+/// `run_jobs(&SpinHost, Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Vec<Ack>`.
 #[macro_export]
 macro_rules! drain_entry {
     ($run_jobs:path) => {
         mod spin_entry {
             use ::switchyard_host_spin as sp;
+
+            struct Scheduled;
+
+            impl sp::cron::Guest for Scheduled {
+                fn handle_cron_event(_metadata: sp::cron::fermyon::spin_cron::cron_types::Metadata) -> Result<(), sp::cron::fermyon::spin_cron::cron_types::Error> {
+                    sp::run_blocking(async {
+                        let host = sp::SpinHost::open();
+                        sp::drain_scheduled(&host, $run_jobs).await.map(|_| ()).map_err(|e| {
+                            ::switchyard_core::host::Host::log_error(&host, &format!("scheduled drain: {e}"));
+                            sp::cron::fermyon::spin_cron::cron_types::Error::Other(e.to_string())
+                        })
+                    })
+                }
+            }
+
+            ::switchyard_host_spin::cron::export_cron!(Scheduled);
 
             #[::spin_sdk::http_component]
             async fn handle(_req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {

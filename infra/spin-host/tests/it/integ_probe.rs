@@ -79,3 +79,30 @@ fn integ_probe_granted_and_refused() {
     let r = e.call("POST", "/sql2/default", &[], b"SELECT x FROM t");
     assert_eq!((r.status, r.body.as_str()), (200, r#"["x"] ["[Value::Text(\"a\")]"]"#), "SQLite after a SIGKILL and restart");
 }
+
+/// The cron trigger runs a component on its schedule with no request: `tick`, the probe with
+/// no HTTP trigger, counts its runs where `probe` can read them, and no request reaches it.
+#[test]
+fn integ_cron_trigger_runs_on_schedule() {
+    let dir = scratch("cron");
+    let sink = http_sink();
+    let m = probe_manifest(&dir, sink);
+    let text = std::fs::read_to_string(&m).unwrap();
+    let tick = format!("[[trigger.cron]]\ncomponent = \"tick\"\ncron_expression = \"* * * * * *\"\n[component.tick]\nsource = \"{}\"\nkey_value_stores = [\"default\"]\n", probe_wasm().display());
+    let text = text.replace("allowed_outbound_hosts = [", "allowed_outbound_hosts = [\"http://tick.spin.internal\", ");
+    std::fs::write(&m, format!("{text}{tick}")).unwrap();
+    let e = Emulator::start(&m, &dir.join("state"), &[]);
+    let runs = || e.call("GET", "/kv/default/cron-runs", &[], b"").body.parse::<u64>().unwrap_or(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while runs() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the cron trigger ran {} times in 15 s (every second expected)", runs());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let stamp: u64 = e.call("GET", "/kv/default/cron-timestamp", &[], b"").body.parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(now.abs_diff(stamp) < 20, "the run's metadata carries the time in seconds: {stamp} (now {now})");
+    // A component no HTTP trigger names is not reachable by chaining.
+    let r = e.call("GET", "/out/http://tick.spin.internal/", &[], b"");
+    assert_eq!(r.status, 500, "{r:?}");
+    assert!(!r.body.contains("200"), "{r:?}");
+}
