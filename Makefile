@@ -1,6 +1,6 @@
 # Switchyard. `make dev` runs the hub locally with the demo configuration; `make test` runs
 # every test. Both install what is missing first (pinned versions, skipped when present).
-.PHONY: dev test build tools clean bench load bench-dip-delivery crash-test fuzz
+.PHONY: dev dev-spin test build tools clean bench load bench-dip-delivery crash-test fuzz
 
 tools:
 	@infra/scripts/tools.sh
@@ -10,6 +10,11 @@ build: tools
 
 dev: build
 	@infra/scripts/dev.sh
+
+# The hub's Spin components on the Spin host emulator (a test harness on wasmtime, not Spin)
+# with the same demo configuration, on its own ports: 3000, letterboxes on 3001.
+dev-spin: tools
+	@SWITCHYARD_RUNNER=spin infra/scripts/dev.sh
 
 test: build
 	@infra/scripts/test.sh

@@ -4,9 +4,20 @@
 # State persists in .wrangler/state across restarts; Ctrl-C stops both. The hub runs through
 # infra/scripts/run-hub.mjs (the same wrangler configs in one Miniflare/workerd, without
 # wrangler dev's inspector); SWITCHYARD_RUNNER=wrangler runs plain `wrangler dev` instead.
+# `make dev-spin` (SWITCHYARD_RUNNER=spin) runs the Spin components on the Spin host emulator
+# instead, on port 3000 with letterboxes on 3001 and its state in .spin-host/state.
 source "$(dirname "$0")/common.sh"
-PORT="${PORT:-8787}"
-RECEIVER_PORT="${DEMO_RECEIVER_PORT:-8788}"
+RUNNER="${SWITCHYARD_RUNNER:-}"
+if [ "$RUNNER" = spin ]; then
+  PORT="${PORT:-3000}"
+  RECEIVER_PORT="${DEMO_RECEIVER_PORT:-3001}"
+  STATE="$ROOT/.spin-host/state"
+else
+  PORT="${PORT:-8787}"
+  RECEIVER_PORT="${DEMO_RECEIVER_PORT:-8788}"
+  STATE="$ROOT/.wrangler/state"
+fi
+# Secrets and the demo PKI are kept here for both hosts.
 DEV="$ROOT/.wrangler"
 mkdir -p "$DEV"
 
@@ -30,7 +41,14 @@ one_line() { awk 'NF { printf "%s\\n", $0 }' "$1"; }
   echo "SWITCHYARD_SIGNING_CERTIFICATE=$(one_line "$DIP_DEMO/0000000000.cert.pem")"
 } > "$DEV/dev.vars"
 chmod 600 "$DEV/dev.vars"
-configs=$("$ROOT/infra/scripts/stage.sh" "$DEV/dev-configs" "$DEV/dev.vars")
+if [ "$RUNNER" = spin ]; then
+  log "cargo build --target wasm32-wasip2 --release (Spin components)"
+  cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}")
+  log "the Spin host emulator (infra/scripts/spin-host.sh: a cached build)"
+  SPIN_HOST="$("$ROOT/infra/scripts/spin-host.sh" | tail -1)"
+else
+  configs=$("$ROOT/infra/scripts/stage.sh" "$DEV/dev-configs" "$DEV/dev.vars")
+fi
 
 pids=()
 cleanup() {
@@ -40,15 +58,20 @@ trap cleanup EXIT INT TERM
 
 DEMO_RECEIVER_PORT="$RECEIVER_PORT" setsid python3 "$ROOT/infra/scripts/demo-receiver.py" &
 pids+=($!)
-if [ "${SWITCHYARD_RUNNER:-}" = wrangler ]; then
-  runner="wrangler dev"
+if [ "$RUNNER" = spin ]; then
+  runner="the Spin host emulator (a test harness on wasmtime, not Spin: see infra/spin-host/README.md)"
+  # The settings as Spin's environment provider reads variables: SPIN_VARIABLE_<NAME>.
+  ( while IFS= read -r line; do export "SPIN_VARIABLE_${line%%=*}=${line#*=}"; done < "$DEV/dev.vars"
+    exec setsid "$SPIN_HOST" --manifest "$ROOT/spin.toml" --state "$STATE" --listen "127.0.0.1:$PORT" ) &
+elif [ "$RUNNER" = wrangler ]; then
+  runner="workerd via wrangler dev"
   # shellcheck disable=SC2086
-  setsid wrangler dev $configs --port "$PORT" --ip 127.0.0.1 --persist-to "$DEV/state" \
+  setsid wrangler dev $configs --port "$PORT" --ip 127.0.0.1 --persist-to "$STATE" \
     --show-interactive-dev-session=false --log-level warn &
 else
-  runner="run-hub.mjs (no inspector)"
+  runner="workerd via run-hub.mjs (no inspector)"
   # shellcheck disable=SC2086
-  setsid node "$ROOT/infra/scripts/run-hub.mjs" $configs --port "$PORT" --persist-to "$DEV/state" --log-level warn &
+  setsid node "$ROOT/infra/scripts/run-hub.mjs" $configs --port "$PORT" --persist-to "$STATE" --log-level warn &
 fi
 hub=$!
 pids+=($hub)
@@ -91,8 +114,8 @@ cat <<INFO
                         demo-bcbx / demo-bcbx-secret-0001   sends for RCPID BCBX
   Demo letterboxes      http://127.0.0.1:$RECEIVER_PORT  (deliveries to BBCD, BCBX, DMNT, KSTB are printed here)
 $dip_info
-  State                 $DEV/state  (kept across restarts; delete it to start afresh)
-  Runtime               workerd via $runner
+  State                 $STATE  (kept across restarts; delete it to start afresh)
+  Runtime               $runner
 
   Try it: README.md, "Send a first message" and "Send a signed DIP message". Ctrl-C stops the hub.
 
