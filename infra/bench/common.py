@@ -7,12 +7,35 @@ plain `wrangler dev` with SWITCHYARD_RUNNER=wrangler."""
 import os, platform, re, signal, socket, subprocess, time, urllib.error, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-RUNNERS = ("run-hub", "wrangler")
+RUNNERS = ("run-hub", "wrangler", "spin")
+# The processes whose threads run the functions: workerd, or the Spin host emulator.
+RUNTIMES = ("workerd", "spin-host")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def runner_of_env():
     return "wrangler" if os.environ.get("SWITCHYARD_RUNNER") == "wrangler" else "run-hub"
+
+
+def spin_host():
+    """The Spin host emulator, built (or found in its cache) by infra/scripts/spin-host.sh."""
+    out = subprocess.run([os.path.join(ROOT, "infra/scripts/spin-host.sh")], check=True, capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def spin_env(vars_text):
+    """Settings (NAME=value lines) as Spin's environment provider reads variables."""
+    return {f"SPIN_VARIABLE_{k}": v for k, v in (l.split("=", 1) for l in vars_text.splitlines() if "=" in l)}
+
+
+def probe_component():
+    """The emulator's probe component (infra/spin-host/tests/fixture), built for wasm32-wasip2:
+    its `GET /` is a no-op, the Spin yardstick."""
+    fixture = os.path.join(ROOT, "infra/spin-host/tests/fixture")
+    target = os.path.join(ROOT, "target/spin-probe")
+    subprocess.run(["cargo", "build", "-q", "--release", "--locked", "--target", "wasm32-wasip2", "--manifest-path",
+                    os.path.join(fixture, "Cargo.toml"), "--target-dir", target], check=True)
+    return os.path.join(target, "wasm32-wasip2/release/spin_host_probe.wasm")
 
 
 def free_ports(n):
@@ -42,6 +65,9 @@ def wait_http(base, proc, log, timeout=180):
 
 
 def hub_command(runner, config_args, state_dir, port):
+    if runner == "spin":  # config_args: ["--manifest", path]; settings come as SPIN_VARIABLE_*
+        return [spin_host(), *config_args, "--state", state_dir, "--listen", f"127.0.0.1:{port}",
+                "--cache-dir", os.path.join(ROOT, "target/spin-host-compiled")]
     if runner == "wrangler":
         inspector = free_ports(1)[0]
         return [os.path.join(ROOT, "node_modules/.bin/wrangler"), "dev", *config_args, "--port", str(port),
@@ -51,12 +77,12 @@ def hub_command(runner, config_args, state_dir, port):
             "--persist-to", state_dir, "--log-level", "warn"]
 
 
-def start_hub(config_args, state_dir, log, runner=None):
-    """Starts the configs (`-c a -c b ...`, the first one served) in their own process group on
-    a free port; retries if the port was taken meanwhile. Returns (process, base URL, seconds
-    from spawn to the first HTTP answer)."""
+def start_hub(config_args, state_dir, log, runner=None, extra_env=None):
+    """Starts the configs (`-c a -c b ...`, the first one served; for the Spin runner
+    `--manifest spin.toml`) in their own process group on a free port; retries if the port was
+    taken meanwhile. Returns (process, base URL, seconds from spawn to the first HTTP answer)."""
     runner = runner or runner_of_env()
-    env = dict(os.environ, CI="true", WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false")
+    env = dict(os.environ, CI="true", WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false", **(extra_env or {}))
     for attempt in range(3):
         port = free_ports(1)[0]
         t0 = time.time()
@@ -174,7 +200,7 @@ class CpuProbe:
                 st = _stat_fields(f"/proc/{pid}/task/{tid}/stat")
                 if st:
                     # utime and stime are fields 14 and 15 of stat; 12 and 13 after the comm.
-                    out[(pid, int(tid), st[0], comm == "workerd")] = (int(st[1][11]) + int(st[1][12])) / CLK_TCK
+                    out[(pid, int(tid), st[0], comm in RUNTIMES)] = (int(st[1][11]) + int(st[1][12])) / CLK_TCK
         return out
 
     @staticmethod

@@ -14,7 +14,10 @@ yardstick measured in the same run.
    start to drained) on workerd's busiest thread (the runtime's main thread), on all of
    workerd, and on the hub's whole process group.
 3. The knee: the highest paced rate that the hub keeps up with (see KEEPS_UP).
-4. Reference: the design issue 9 sketched, in plain JavaScript (infra/bench/reference-worker:
+4. Spin: the yardstick (a no-op Spin component) and the same sweep against the Spin
+   components on the Spin host emulator, as `make dev-spin` runs them (LOAD_SPIN=0 skips it;
+   not run against SWITCHYARD_BASE_URL).
+5. Reference: the design issue 9 sketched, in plain JavaScript (infra/bench/reference-worker:
    archive put to R2 and outbox insert in a SQLite Durable Object before the 202, push at
    once, delete on 2xx), under the same runner, storage and receiver, at LOAD_REFERENCE_RATES
    (500,0; empty skips it). What it reaches is what this runtime allows on this machine for
@@ -28,7 +31,7 @@ file of that name instead, which later runs leave alone."""
 import json, os, re, secrets, shutil, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import ROOT, CpuProbe, machine, runner_of_env, start_hub, stop, write_section
+from common import ROOT, CpuProbe, machine, probe_component, runner_of_env, spin_env, start_hub, stop, write_section
 import load
 
 RATES = [100, 250, 500, 800, 1000, 0]  # messages per second; 0 = as fast as the hub answers
@@ -55,11 +58,19 @@ def keeps_up(s):
 
 def yardstick(runner, seconds, runs=NOOP_RUNS):
     """The no-op Worker's req/s under `runner` (median of `runs` runs of `seconds`), and the CPU
-    its main thread spends per request."""
+    its main thread spends per request. For the Spin runner, the no-op is the emulator's probe
+    component (`GET /` touches nothing), alone in its manifest."""
     tmp = tempfile.mkdtemp(prefix="switchyard-noop-")
     proc = None
     try:
-        proc, base, startup = start_hub(["-c", NOOP_WORKER], os.path.join(tmp, "state"), os.path.join(tmp, "hub.log"), runner)
+        if runner == "spin":
+            manifest = os.path.join(tmp, "spin.toml")
+            open(manifest, "w").write(f'spin_manifest_version = 2\n[application]\nname = "noop"\n[[trigger.http]]\nroute = "/..."\n'
+                                      f'component = "noop"\n[component.noop]\nsource = "{probe_component()}"\n')
+            args = ["--manifest", manifest]
+        else:
+            args = ["-c", NOOP_WORKER]
+        proc, base, startup = start_hub(args, os.path.join(tmp, "state"), os.path.join(tmp, "hub.log"), runner)
         load.noop(base, 1.0, CONNECTIONS, warmup=0)
         cpu = CpuProbe(proc.pid)
         results = []
@@ -125,6 +136,8 @@ def step_row(s, ref):
 
 
 def own_hub(runner, extra_vars=None):
+    """A hub with fresh state and the demo seed, as `make dev` runs it (`make dev-spin` for the
+    Spin runner)."""
     tmp = tempfile.mkdtemp(prefix="switchyard-load-")
     admin = secrets.token_hex(16)
     vars_file = os.path.join(tmp, "vars")
@@ -133,13 +146,42 @@ def own_hub(runner, extra_vars=None):
                 f"SWITCHYARD_ADMIN_TOKEN={admin}\nSWITCHYARD_ALLOW_LOOPBACK_HTTP=true\n")
         for k, v in (extra_vars or {}).items():
             f.write(f"{k}={v}\n")
-    configs = subprocess.run([os.path.join(ROOT, "infra/scripts/stage.sh"), os.path.join(tmp, "configs"), vars_file],
-                             check=True, capture_output=True, text=True).stdout.split()
-    proc, base, startup = start_hub(configs, os.path.join(tmp, "state"), os.path.join(tmp, "hub.log"), runner)
+    if runner == "spin":
+        proc, base, startup = start_hub(["--manifest", os.path.join(ROOT, "spin.toml")], os.path.join(tmp, "state"),
+                                        os.path.join(tmp, "hub.log"), runner, spin_env(open(vars_file).read()))
+    else:
+        configs = subprocess.run([os.path.join(ROOT, "infra/scripts/stage.sh"), os.path.join(tmp, "configs"), vars_file],
+                                 check=True, capture_output=True, text=True).stdout.split()
+        proc, base, startup = start_hub(configs, os.path.join(tmp, "state"), os.path.join(tmp, "hub.log"), runner)
     seed = open(os.path.join(ROOT, "infra/seed/demo.json"), "rb").read()
     req = urllib.request.Request(base + "/admin/v1/apply", data=seed, method="POST", headers={"authorization": f"Bearer {admin}"})
     urllib.request.urlopen(req, timeout=30).read()
     return proc, base, admin, tmp, startup
+
+
+def sweep(runner, base, admin, rates, step_secs, drain, ref, noop, prefix=""):
+    """The load steps against the hub at `base`, or against a hub of our own under `runner`."""
+    proc, tmp, startup = None, None, None
+    if base:
+        cpu = load.probe_for(base)
+    else:
+        proc, base, admin, tmp, startup = own_hub(runner)
+        cpu = CpuProbe(proc.pid)
+    receiver = load.Receiver()
+    steps = []
+    try:
+        sender, recipient, token = load.setup(base, admin, receiver.url())
+        for rate in rates:
+            s = load.step(base, token, sender, recipient, receiver, rate, step_secs, CONNECTIONS, drain, cpu)
+            s["keeps_up"] = keeps_up(s)
+            steps.append(s)
+            print(prefix + step_line(s, ref, noop['cpu']['busiest_thread_ms_per_msg']), flush=True)
+    finally:
+        receiver.stop()
+        stop(proc)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return steps, startup
 
 
 def trio(d):
@@ -171,33 +213,26 @@ def main():
     for s in reference_steps:
         print("reference " + step_line(s, ref, noop['cpu']['busiest_thread_ms_per_msg']).lstrip(), flush=True)
 
-    proc, tmp, startup = None, None, None
-    if base:
-        cpu = load.probe_for(base)
-    else:
-        proc, base, admin, tmp, startup = own_hub(runner)
-        cpu = CpuProbe(proc.pid)
-    receiver = load.Receiver()
-    steps = []
-    try:
-        sender, recipient, token = load.setup(base, admin, receiver.url())
-        for rate in rates:
-            s = load.step(base, token, sender, recipient, receiver, rate, step_secs, CONNECTIONS, drain, cpu)
-            s["keeps_up"] = keeps_up(s)
-            steps.append(s)
-            print(step_line(s, ref, noop['cpu']['busiest_thread_ms_per_msg']), flush=True)
-    finally:
-        receiver.stop()
-        stop(proc)
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+    steps, startup = sweep(runner, base, admin, rates, step_secs, drain, ref, noop)
+
+    # The same sweep on the Spin components (the Spin host emulator), beside its own yardstick.
+    spin = None
+    if not base and os.environ.get("LOAD_SPIN", "1") != "0":
+        spin_noop = yardstick("spin", noop_secs)
+        spin_ref = spin_noop["requests_per_second"]
+        print(f"spin yardstick: no-op component on the Spin host emulator: {spin_ref:g} req/s (median of {spin_noop['runs_requests_per_second']})", flush=True)
+        spin_steps, spin_startup = sweep("spin", None, None, rates, step_secs, drain, spin_ref, spin_noop, prefix="spin ")
+        spin_ok = [s["target_rate"] for s in spin_steps if s["keeps_up"]]
+        spin = {"noop": spin_noop, "steps": spin_steps, "hub_startup_seconds": round(spin_startup, 2) if spin_startup else None,
+                "knee_msg_per_second": max(spin_ok) if spin_ok else None}
 
     paced_ok = [s["target_rate"] for s in steps if s["keeps_up"]]
     knee = max(paced_ok) if paced_ok else None
     unpaced = next((s for s in steps if not s["target_rate"]), None)
     out = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "runner": runner, "label": label or None,
            "step_seconds": step_secs, "connections": CONNECTIONS, "hub_startup_seconds": round(startup, 2) if startup else None,
-           "noop": noop, "reference": reference_steps, "knee_msg_per_second": knee, "keeps_up_means": KEEPS_UP, "steps": steps}
+           "noop": noop, "reference": reference_steps, "knee_msg_per_second": knee, "keeps_up_means": KEEPS_UP, "steps": steps,
+           "spin": spin}
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label else ""
     name = f"load-{slug}" if slug else "load"
     os.makedirs(os.path.join(ROOT, "infra/bench/results"), exist_ok=True)
@@ -215,6 +250,19 @@ connections, fresh state:
 | offered msg/s | accepted/s | delivered/s | ingest | ingress to recipient | backlog at end | drain s | CPU ms/msg | main thread busy | errors / duplicates | keeps up |
 |---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(step_row(s, ref) for s in reference_steps)}
+"""
+    spin_text = "" if not spin else f"""
+**The same sweep on Spin**, in the same run: the Spin components (`spin.toml`, wasm32-wasip2)
+on the Spin host emulator (`infra/spin-host`: wasmtime 48 with Cranelift, a fresh instance
+per request, key-value and SQLite in local SQLite files, a test harness, not Spin), as `make
+dev-spin` runs them, fresh state. **Yardstick: a no-op Spin component on the emulator serves
+{spin['noop']['requests_per_second']:g} req/s** (median of {', '.join(format(x, 'g') for x in spin['noop']['runs_requests_per_second'])}; p50/p90/p99
+{trio(spin['noop']['latency_ms'])} ms); rates in brackets are shares of it. **Knee: {format(spin['knee_msg_per_second'], 'g') + ' msg/s' if spin['knee_msg_per_second'] else 'none'}.**
+CPU columns: the emulator's busiest thread / the emulator / the process group.
+
+| offered msg/s | accepted/s | delivered/s | ingest | ingress to recipient | backlog at end | drain s | CPU ms/msg | busiest thread busy | errors / duplicates | keeps up |
+|---|---|---|---|---|---|---|---|---|---|---|
+{chr(10).join(step_row(s, spin['noop']['requests_per_second']) for s in spin['steps'])}
 """
     steal = [(s.get("cpu_to_drained") or {}).get("machine_steal_share", 0) for s in steps]
     heading = f"OTS load sweep, {label}" if label else "OTS load sweep"
@@ -246,9 +294,9 @@ hypervisor took {min(steal):.0%}–{max(steal):.0%} of the machine's CPU time (s
 | offered msg/s | accepted/s | delivered/s | ingest | ingress to recipient | backlog at end | drain s | CPU ms/msg | main thread busy | errors / duplicates | keeps up |
 |---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
-{reference_text}""")
+{reference_text}{spin_text}""")
     print(knee_text.replace("**", ""), flush=True)
-    return 0 if all(s["missing"] == 0 for s in steps) else 1
+    return 0 if all(s["missing"] == 0 for s in steps + (spin["steps"] if spin else [])) else 1
 
 
 if __name__ == "__main__":
