@@ -120,7 +120,7 @@ def step_line(s, ref, noop_cpu):
             f"({share(s['delivered_per_second'], ref)}); ingest {trio(s['ingest_ms'])} ms; ingress-to-recipient "
             f"{trio(s['ingress_to_receiver_ms'])} ms; backlog {s['backlog_at_end']} at end, {drained}; "
             f"CPU/msg main thread {c.get('busiest_thread_ms_per_msg')} ms (no-op {noop_cpu}), "
-            f"workerd {c.get('workerd_ms_per_msg')} ms, group {c.get('group_ms_per_msg')} ms; errors {sum(s['errors'].values())}, "
+            f"runtime {c.get('workerd_ms_per_msg')} ms, group {c.get('group_ms_per_msg')} ms; errors {sum(s['errors'].values())}, "
             f"{s['duplicates']} duplicates; steal {c.get('machine_steal_share', 0):.0%}; keeps up: {'yes' if s['keeps_up'] else 'no'}")
 
 
@@ -296,6 +296,8 @@ hypervisor took {min(steal):.0%}–{max(steal):.0%} of the machine's CPU time (s
 {chr(10).join(rows)}
 {reference_text}{spin_text}""")
     print(knee_text.replace("**", ""), flush=True)
+    if spin:
+        print(f"Spin (emulator) knee: {format(spin['knee_msg_per_second'], 'g') + ' msg/s' if spin['knee_msg_per_second'] else 'none'}", flush=True)
     return 0 if all(s["missing"] == 0 for s in steps + (spin["steps"] if spin else [])) else 1
 
 

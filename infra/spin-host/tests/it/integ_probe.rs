@@ -80,6 +80,25 @@ fn integ_probe_granted_and_refused() {
     assert_eq!((r.status, r.body.as_str()), (200, r#"["x"] ["[Value::Text(\"a\")]"]"#), "SQLite after a SIGKILL and restart");
 }
 
+/// A component that declares no key-value store and no SQLite database at all is refused both
+/// interfaces (`access-denied`, as Spin refuses them), even the `default` labels.
+#[test]
+fn integ_undeclared_interfaces_are_refused() {
+    let dir = scratch("no-interfaces");
+    let sink = http_sink();
+    let m = probe_manifest(&dir, sink);
+    let text = std::fs::read_to_string(&m).unwrap().replace("key_value_stores = [\"default\"]\n", "").replace("sqlite_databases = [\"default\"]\n", "");
+    assert!(!text.contains("key_value_stores") && !text.contains("sqlite_databases"));
+    std::fs::write(&m, text).unwrap();
+    let e = Emulator::start(&m, &dir.join("state"), &[]);
+    let r = e.call("GET", "/kv/default/k", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (500, "Error::AccessDenied"));
+    for version in ["sql2", "sql3"] {
+        let r = e.call("POST", &format!("/{version}/default"), &[], b"SELECT 1");
+        assert_eq!((r.status, r.body.as_str()), (500, "Error::AccessDenied"), "{version}");
+    }
+}
+
 /// The cron trigger runs a component on its schedule with no request: `tick`, the probe with
 /// no HTTP trigger, counts its runs where `probe` can read them, and no request reaches it.
 #[test]
