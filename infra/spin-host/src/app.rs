@@ -151,9 +151,7 @@ impl App {
             },
         }
     }
-}
 
-impl App {
     /// A fresh store for one instance of component `index`.
     fn store(self: &Arc<Self>, index: usize, engine: &Engine) -> Store<Ctx> {
         let c = &self.components[index];
