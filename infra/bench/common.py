@@ -4,7 +4,7 @@ threads from /proc, and writing one section of docs/benchmarks.md between marker
 
 Runner: `infra/scripts/run-hub.mjs` (the configs in one Miniflare/workerd, no inspector), or
 plain `wrangler dev` with SWITCHYARD_RUNNER=wrangler."""
-import os, platform, re, signal, socket, subprocess, time, urllib.error, urllib.request
+import functools, os, platform, re, signal, socket, subprocess, time, urllib.error, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RUNNERS = ("run-hub", "wrangler", "spin")
@@ -17,8 +17,10 @@ def runner_of_env():
     return "wrangler" if os.environ.get("SWITCHYARD_RUNNER") == "wrangler" else "run-hub"
 
 
+@functools.cache
 def spin_host():
-    """The Spin host emulator, built (or found in its cache) by infra/scripts/spin-host.sh."""
+    """The Spin host emulator, built (or found in its cache) by infra/scripts/spin-host.sh, once
+    per run."""
     out = subprocess.run([os.path.join(ROOT, "infra/scripts/spin-host.sh")], check=True, capture_output=True, text=True).stdout
     return out.strip().splitlines()[-1]
 

@@ -13,6 +13,5 @@ for f in "${FUNCTIONS[@]}"; do
 done
 
 if [ "${1:-}" = "--spin" ]; then
-  log "cargo build --target wasm32-wasip2 --release (Spin components)"
-  (cd "$ROOT" && cargo build --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}"))
+  build_spin_components
 fi

@@ -26,3 +26,7 @@ settings_of() { # the secrets and variables a function is given: only those it r
   esac
 }
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+build_spin_components() { # every function as a Spin component (wasm32-wasip2), as spin.toml names them
+  log "cargo build --target wasm32-wasip2 --release (Spin components)"
+  (cd "$ROOT" && cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}"))
+}

@@ -42,8 +42,7 @@ one_line() { awk 'NF { printf "%s\\n", $0 }' "$1"; }
 } > "$DEV/dev.vars"
 chmod 600 "$DEV/dev.vars"
 if [ "$RUNNER" = spin ]; then
-  log "cargo build --target wasm32-wasip2 --release (Spin components)"
-  cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}")
+  build_spin_components
   log "the Spin host emulator (infra/scripts/spin-host.sh: a cached build)"
   SPIN_HOST="$("$ROOT/infra/scripts/spin-host.sh" | tail -1)"
 else

@@ -10,8 +10,7 @@ log "the core's layering (no import cycles; shared mechanisms and hosts name no 
 python3 infra/scripts/check-layers.py
 log "core builds no_std for wasm32-unknown-unknown"
 cargo build -q -p switchyard-core --no-default-features --target wasm32-unknown-unknown
-log "Spin components build (wasm32-wasip2)"
-cargo build -q --target wasm32-wasip2 --release $(printf -- '-p switchyard-%s ' "${FUNCTIONS[@]}")
+build_spin_components
 log "Spin host emulator (infra/scripts/spin-host.sh: a cached build)"
 SPIN_HOST="$(infra/scripts/spin-host.sh | tail -1)"
 out="$(mktemp)"
